@@ -1,0 +1,1 @@
+"""Everything the provider knows about Drove, with no I/O: models, payloads, envelopes, conditions."""

@@ -1,0 +1,1 @@
+"""Drove controller emulator: a local, faithful Drove controller API for tests."""

@@ -1,0 +1,1 @@
+"""pytest plugin registering the ``drove_emulator`` fixture (filled in by the emulator work)."""
