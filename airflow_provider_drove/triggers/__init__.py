@@ -1,0 +1,1 @@
+"""Drove provider triggers."""
