@@ -235,7 +235,7 @@ class ExecutorSummary(DroveModel):
     free_memory: int | None = _alias("freeMemory")
     used_memory: int | None = _alias("usedMemory")
     #: always includes the hostname
-    tags: list[str] | None = None
+    tags: list[str] | dict[str, Any] | None = None
     state: ExecutorStateField = None
 
 

@@ -1228,12 +1228,13 @@ def echo_spec(spec: ApplicationSpec | TaskSpec | Mapping[str, Any]) -> dict[str,
     :param spec: a validated spec, or a dict that passes :func:`check_application_spec` (a dict
         with ``taskId`` is taken as a task spec).
     :return: the JSON Drove echoes.
+    :raises DroveWireError: when a dict given is not a valid spec.
     """
-    if isinstance(spec, _Spec):
-        data, schema = spec.to_wire(), (_TASK_SPEC if isinstance(spec, TaskSpec) else _APP_SPEC)
-    else:
-        data, schema = dict(spec), (_TASK_SPEC if "taskId" in spec else _APP_SPEC)
-    return schema.walk(data, "", _Ctx(echo=True))
+    if not isinstance(spec, _Spec):
+        # a raw dict is validated first, so an invalid one raises DroveWireError, never a walk error
+        spec = check_task_spec(spec) if "taskId" in spec else check_application_spec(spec)
+    schema = _TASK_SPEC if isinstance(spec, TaskSpec) else _APP_SPEC
+    return schema.walk(spec.to_wire(), "", _Ctx(echo=True))
 
 
 def echo_value(kind: str, value: Any) -> Any:
