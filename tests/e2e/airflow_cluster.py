@@ -175,8 +175,11 @@ class AirflowCluster:
             )
             log.close()
 
-    def stop(self, grace: float = 6.0) -> None:
-        """Stop every process group started, SIGTERM first, SIGKILL after ``grace`` seconds."""
+    def stop(self, grace: float = 6.0) -> list[str]:
+        """Stop every process group started, SIGTERM first, SIGKILL after ``grace`` seconds.
+
+        :return: the components whose process group still exists afterwards (empty when all stopped).
+        """
         for proc in self.processes.values():
             if proc.poll() is None:
                 _signal_group(proc.pid, signal.SIGTERM)
@@ -194,6 +197,8 @@ class AirflowCluster:
                 proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 pass
+        time.sleep(0.2)
+        return [name for name, proc in self.processes.items() if _group_alive(proc.pid)]
 
     # -- waiting ------------------------------------------------------------------------------
 
@@ -341,6 +346,26 @@ def _signal_group(pid: int, sig: signal.Signals) -> None:
         os.killpg(pid, sig)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def _group_alive(pgid: int) -> bool:
+    """Whether any process of the group still runs (zombies waiting for a reaper do not count)."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+    for stat in proc.glob("[0-9]*/stat"):
+        try:
+            # "pid (comm) state ppid pgrp ...": comm may hold spaces, so split after the last ')'.
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            return True
+    return False
 
 
 def _get_json(url: str) -> dict[str, Any] | None:

@@ -1,6 +1,6 @@
 """Fixtures for end-to-end runs: the Drove emulator plus a real Airflow 3 deployment.
 
-One deployment serves every test of a module (starting it costs ~15-25 s on two cores). The
+One deployment serves every end-to-end test of the session (starting it costs ~15-25 s on two cores). The
 emulator is started first because the deployment's processes read the ``drove_default`` connection
 from their environment (``AIRFLOW_CONN_DROVE_DEFAULT``), with Basic credentials whose password is
 a fresh random value that the tests later search for in every log file.
@@ -55,7 +55,7 @@ def _start_emulator(password: str) -> tuple[Any, Any]:
     return emulator, drove
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def e2e_deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2EDeployment]:
     """Emulator + ``airflow api-server``/``scheduler``/``dag-processor``/``triggerer``, all stopped at the end.
 
@@ -72,14 +72,24 @@ def e2e_deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2EDepl
         except ImportError:
             conn = {"conn_type": "drove", "host": "http://127.0.0.1:9", "login": E2E_LOGIN, "password": password}
         home = tmp_path_factory.mktemp("e2e-airflow-home")
-        cluster = AirflowCluster(home, extra_env={"AIRFLOW_CONN_DROVE_DEFAULT": json.dumps(conn)})
+        cluster = AirflowCluster(
+            home,
+            extra_env={
+                "AIRFLOW_CONN_DROVE_DEFAULT": json.dumps(conn),
+                # Every wait of the provider defers to the triggerer unless a task says otherwise.
+                "AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE": "True",
+                # The example DAGs poll every 5 s on a real cluster; the emulator runs 20x faster.
+                "DROVE_EXAMPLES_POLL_INTERVAL": "1",
+            },
+        )
         cluster.migrate()
         cluster.start()
         cluster.wait_ready()
         yield E2EDeployment(cluster, drove, password, time.monotonic() - started)
     finally:
         if cluster is not None:
-            cluster.stop()
+            survivors = cluster.stop()
             print(f"\ne2e AIRFLOW_HOME kept for inspection: {cluster.home}")
+            assert not survivors, f"processes still running after stop: {survivors}"
         if emulator is not None:
             emulator.__exit__(None, None, None)
