@@ -356,7 +356,7 @@ def parse_app_operation(payload: Any, *, options: SpecCheckOptions | None = None
         raise error
     assert data is not None
     op_type = data["type"]
-    spec = ApplicationSpec(data["spec"]) if op_type == "CREATE" else None
+    spec = ApplicationSpec(data["spec"], _trusted=True) if op_type == "CREATE" else None
     return AppOperation(
         type=op_type,
         app_id=spec.app_id if spec is not None else data["appId"],
@@ -379,7 +379,7 @@ def parse_task_operation(payload: Any, *, options: SpecCheckOptions | None = Non
         raise error
     assert data is not None
     if data["type"] == "CREATE":
-        spec = TaskSpec(data["spec"])
+        spec = TaskSpec(data["spec"], _trusted=True)
         return TaskOperation("CREATE", spec.source_app_name, spec.task_id, OpSpec.from_wire(data["opSpec"]), spec, data)
     return TaskOperation("KILL", data["sourceAppName"], data["taskId"], OpSpec.from_wire(data["opSpec"]), None, data)
 

@@ -777,8 +777,20 @@ class _Spec:
     __slots__ = ("_data",)
     _kind = "spec"
 
-    def __init__(self, data: Mapping[str, Any]) -> None:
+    def __init__(self, data: Mapping[str, Any], *, _trusted: bool = False) -> None:
+        if not _trusted:
+            # built from user data: validate and normalise it like parse_*_spec does
+            data = self._parse(data).to_wire()
         self._data = copy.deepcopy(dict(data))
+
+    @classmethod
+    def _parse(cls, data: Any) -> _Spec:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    @classmethod
+    def from_wire(cls, data: Mapping[str, Any]) -> Any:
+        """Validate Drove's JSON with the provider-face rules (see :func:`parse_application_spec`)."""
+        return cls._parse(data)
 
     def to_wire(self) -> dict[str, Any]:
         """The spec as JSON to send to Drove (a deep copy; enum values normalised to upper case)."""
@@ -834,10 +846,18 @@ class _Spec:
 
 
 class ApplicationSpec(_Spec):
-    """A validated Drove ApplicationSpec (§10.1). Build it with :func:`parse_application_spec`."""
+    """A validated Drove ApplicationSpec (§10.1).
+
+    ``ApplicationSpec(data)`` validates like :func:`parse_application_spec` (provider face);
+    the emulator builds it with :func:`check_application_spec`.
+    """
 
     __slots__ = ()
     _kind = "application"
+
+    @classmethod
+    def _parse(cls, data: Any) -> ApplicationSpec:
+        return parse_application_spec(data)
 
     @property
     def name(self) -> str:
@@ -894,6 +914,10 @@ class TaskSpec(_Spec):
 
     __slots__ = ()
     _kind = "task"
+
+    @classmethod
+    def _parse(cls, data: Any) -> TaskSpec:
+        return parse_task_spec(data)
 
     @property
     def source_app_name(self) -> str:
@@ -1173,7 +1197,7 @@ def check_application_spec(
     if error is not None:
         raise error
     assert normalised is not None
-    return ApplicationSpec(normalised)
+    return ApplicationSpec(normalised, _trusted=True)
 
 
 def check_task_spec(data: Any, *, options: SpecCheckOptions | None = None, prefix: str = "") -> TaskSpec:
@@ -1183,7 +1207,7 @@ def check_task_spec(data: Any, *, options: SpecCheckOptions | None = None, prefi
     if error is not None:
         raise error
     assert normalised is not None
-    return TaskSpec(normalised)
+    return TaskSpec(normalised, _trusted=True)
 
 
 def parse_application_spec(data: Any, *, field: str = "spec") -> ApplicationSpec:
@@ -1202,7 +1226,7 @@ def parse_application_spec(data: Any, *, field: str = "spec") -> ApplicationSpec
     if problems:
         raise_input_error(problems, field)
     assert normalised is not None
-    return ApplicationSpec(normalised)
+    return ApplicationSpec(normalised, _trusted=True)
 
 
 def parse_task_spec(data: Any, *, field: str = "spec") -> TaskSpec:
@@ -1215,7 +1239,7 @@ def parse_task_spec(data: Any, *, field: str = "spec") -> TaskSpec:
     if problems:
         raise_input_error(problems, field)
     assert normalised is not None
-    return TaskSpec(normalised)
+    return TaskSpec(normalised, _trusted=True)
 
 
 def echo_spec(spec: ApplicationSpec | TaskSpec | Mapping[str, Any]) -> dict[str, Any]:
