@@ -250,6 +250,14 @@ def app_state(app: AppSummary | None) -> str:
     return _name(getattr(app, "state", None)) if app is not None else ""
 
 
+def _required(app: AppSummary) -> int:
+    return int(getattr(app, "required_instances", None) or 0)
+
+
+def _healthy(app: AppSummary) -> int:
+    return int(getattr(app, "healthy_instances", None) or 0)
+
+
 def _sort_key(instance: InstanceInfo) -> float:
     stamp = getattr(instance, "updated", None) or getattr(instance, "created", None)
     if stamp is None:
@@ -295,7 +303,7 @@ def describe_app(app_id: str, snapshot: AppSnapshot) -> str:
     if app is None:
         return f"{app_id} does not exist"
     state = app_state(app) or "(no state)"
-    line = f"{app.id or app_id} {state}: {app.healthy_instances}/{app.required_instances} healthy"
+    line = f"{getattr(app, 'id', None) or app_id} {state}: {_healthy(app)}/{_required(app)} healthy"
     others = Counter(_name(i.state) for i in snapshot.instances if _name(i.state) != InstanceState.HEALTHY.value)
     if others:
         line += " (" + ", ".join(f"{n} {s}" for s, n in sorted(others.items())) + ")"
@@ -337,7 +345,7 @@ def _effect_seen(condition: AppCondition, snapshot: AppSnapshot) -> bool:
     if condition.kind == "counts":
         # Drove writes requiredInstances the moment the app enters SCALING_REQUESTED (§7.4); a state
         # change alone could be another client's op, so only the count proves ours was applied.
-        return condition.required_instances is None or app.required_instances == condition.required_instances
+        return condition.required_instances is None or _required(app) == condition.required_instances
     if condition.kind in ("replaced", "stopped"):
         busy = {
             "replaced": ApplicationState.REPLACE_INSTANCES_REQUESTED.value,
@@ -362,23 +370,23 @@ def _is_done(condition: AppCondition, snapshot: AppSnapshot) -> tuple[bool, str]
         return False, ""
     idle = app_state(app) in _IDLE
     if kind == "counts":
-        required = app.required_instances if condition.required_instances is None else condition.required_instances
+        required = _required(app) if condition.required_instances is None else condition.required_instances
         healthy = required if condition.healthy_instances is None else condition.healthy_instances
         suffix = f" [target {healthy}/{required}]"
-        return idle and app.required_instances == required and app.healthy_instances == healthy, suffix
+        return idle and _required(app) == required and _healthy(app) == healthy, suffix
     if kind == "healthy":
         minimum = condition.min_healthy_instances or 0
         suffix = f" [at least {minimum} healthy]" if minimum else ""
-        ok = app.healthy_instances >= app.required_instances and app.healthy_instances >= minimum
+        ok = _healthy(app) >= _required(app) and _healthy(app) >= minimum
         return idle and ok, suffix
     left = _ids_left(condition, snapshot)
     total = len(condition.instance_ids)
     if kind == "replaced":
         suffix = f" [{total - len(left)}/{total} replaced]"
-        return idle and not left and app.healthy_instances == app.required_instances, suffix
+        return idle and not left and _healthy(app) == _required(app), suffix
     if kind == "stopped":
         suffix = f" [{total - len(left)}/{total} stopped]"
-        counts_ok = condition.required_instances is None or app.required_instances == condition.required_instances
+        counts_ok = condition.required_instances is None or _required(app) == condition.required_instances
         return idle and not left and counts_ok, suffix
     raise AssertionError(f"unhandled condition kind {kind!r}")  # pragma: no cover - guarded in __post_init__
 
@@ -428,10 +436,10 @@ def evaluate_app(
     if condition.expect_change and idle and not effect_seen:
         return Verdict(Outcome.DROPPED, f"{line}; the operation shows no effect yet (Drove may have dropped it)")
     if condition.expect_change and idle and effect_seen and condition.kind == "counts":
-        if condition.required_instances is not None and app.required_instances != condition.required_instances:
+        if condition.required_instances is not None and _required(app) != condition.required_instances:
             return Verdict(
                 Outcome.FAILED,
-                f"{line}; requiredInstances went back to {app.required_instances} instead of "
+                f"{line}; requiredInstances went back to {_required(app)} instead of "
                 f"{condition.required_instances}: the operation was cancelled or overridden by another one",
                 effect_seen,
             )
