@@ -1,0 +1,1 @@
+"""Hooks for the Drove controller API."""
