@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from airflow_provider_drove.drove.durations import InvalidDurationError, parse_duration, to_duration_string
+from airflow_provider_drove.drove.states import ApplicationState
 from airflow_provider_drove.drove.specs import (
     _APP_SPEC,
     _TASK_SPEC,
@@ -55,6 +56,7 @@ from airflow_provider_drove.drove.specs import (
 )
 
 __all__ = [
+    "ALLOWED_OPERATIONS",
     "APP_OPERATION_TYPES",
     "INTERNAL_OPERATION_TYPES",
     "MAX_INSTANCES",
@@ -64,8 +66,10 @@ __all__ = [
     "DroveWireError",
     "OpSpec",
     "TaskOperation",
+    "allowed_operations",
     "create",
     "destroy",
+    "operation_rejection",
     "parse_app_operation",
     "parse_task_operation",
     "recover",
@@ -102,6 +106,54 @@ APP_OPERATION_TYPES = tuple(INTERNAL_OPERATION_TYPES)
 _WIRE_BY_INTERNAL = {v: k for k, v in INTERNAL_OPERATION_TYPES.items()}
 
 _APP_ID_RE = re.compile(r"[a-zA-Z\d\-_]+")
+
+#: Drove's ``VALID_OPS_TABLE`` (§7.3) by wire type: what each app state accepts. States not listed
+#: (INIT, OUTAGE_DETECTED, *_REQUESTED but SCALING, DESTROYED, FAILED) accept nothing; CREATE is
+#: accepted only when no state machine exists for the app.
+ALLOWED_OPERATIONS: dict[ApplicationState, frozenset[str]] = {
+    ApplicationState.MONITORING: frozenset({"START_INSTANCES", "SCALE", "DESTROY", "RECOVER"}),
+    ApplicationState.RUNNING: frozenset(
+        {"START_INSTANCES", "STOP_INSTANCES", "SCALE", "REPLACE_INSTANCES", "SUSPEND", "RECOVER"}
+    ),
+    ApplicationState.SCALING_REQUESTED: frozenset({"SCALE"}),
+}
+
+
+def allowed_operations(state: ApplicationState | str | None) -> frozenset[str]:
+    """Wire op types Drove accepts for an app in ``state`` (§7.3); ``None`` means no such app.
+
+    :param state: the app state (enum or string), or None when Drove has no state machine for it.
+    :return: wire type names, e.g. ``{"SCALE"}`` while SCALING_REQUESTED.
+    """
+    if state is None:
+        return frozenset({"CREATE"})
+    try:
+        return ALLOWED_OPERATIONS.get(ApplicationState(str(state)), frozenset())
+    except ValueError:
+        return frozenset()
+
+
+def operation_rejection(app_id: str, state: ApplicationState | str | None, op_type: str) -> str | None:
+    """Drove's 400 text when ``op_type`` is not allowed for the app now, else None (§3.2, §7.3).
+
+    :param app_id: the target app.
+    :param state: its state, or None when Drove has no state machine for it (unknown app).
+    :param op_type: the wire type (``SCALE``) or the internal one (``SCALE_INSTANCES``).
+    :return: e.g. ``"Only [SCALE_INSTANCES] allowed for app A-1 as it is in SCALING_REQUESTED state"``.
+    """
+    wire = _WIRE_BY_INTERNAL.get(op_type, op_type)
+    if wire == "CREATE":
+        return None if state is None else f"App {app_id} already exists"
+    if state is None:
+        return f"No state found for app: {app_id}"
+    allowed = allowed_operations(state)
+    if wire in allowed:
+        return None
+    if not allowed:
+        return f"No operations allowed for {app_id} as it is in {state} state"
+    # Drove prints the internal names, sorted
+    names = sorted(INTERNAL_OPERATION_TYPES[t] for t in allowed)
+    return f"Only [{', '.join(names)}] allowed for app {app_id} as it is in {state} state"
 
 # ---- Drove's models (models/operation/**) ----
 
@@ -530,6 +582,8 @@ def task_kill(source_app_name: str, task_id: str, op_spec: OpSpec | Mapping[str,
 def _validate_payload(schema: _Poly, payload: Any, field: str, task: bool) -> dict[str, Any]:
     if not isinstance(payload, Mapping):
         _fail(field, _must("a dict with a \"type\" and the operation's fields", payload))
+    if isinstance(payload.get("spec"), (ApplicationSpec, TaskSpec)):
+        payload = {**payload, "spec": payload["spec"].to_wire()}
     op_type = payload.get("type")
     if not task and isinstance(op_type, str) and op_type in _WIRE_BY_INTERNAL and op_type not in INTERNAL_OPERATION_TYPES:
         _fail(f"{field}.type", f"{op_type!r} is Drove's internal name; send {_WIRE_BY_INTERNAL[op_type]!r} on the wire")

@@ -44,6 +44,7 @@ __all__ = [
     "echo_spec",
     "parse_application_spec",
     "parse_task_spec",
+    "spec_differences",
 ]
 
 # --------------------------------------------------------------------------------------------
@@ -1270,3 +1271,33 @@ def echo_value(kind: str, value: Any) -> Any:
     node = {"executable": _EXECUTABLE, "logging": _LOGGING, "volume": _VOLUME, "check": _CHECK,
             "placementPolicy": _PLACEMENT}[kind]  # fmt: skip
     return node.walk(value, "", _Ctx(echo=True))
+
+
+def _diff(a: Any, b: Any, path: str, out: list[str]) -> None:
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        for key in list(a) + [k for k in b if k not in a]:
+            _diff(a.get(key), b.get(key), _join(path, key), out)
+    elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b)):
+            _diff(x, y, _join(path, i), out)
+    elif a != b:
+        out.append(path or "$")
+
+
+def spec_differences(
+    desired: ApplicationSpec | TaskSpec | Mapping[str, Any], current: ApplicationSpec | TaskSpec | Mapping[str, Any]
+) -> list[str]:
+    """Field paths where two specs differ as Drove sees them, e.g. to compare a spec with ``GET /spec``.
+
+    Both sides are compared in echoed form, so ``"5m"`` equals ``"5 minutes"``, ``"http"`` equals
+    ``"HTTP"`` and unknown fields do not count. Inline config data and HTTP-fetch credentials are
+    masked by Drove, so changes there cannot be seen.
+
+    :param desired: the spec one wants (dict or parsed spec).
+    :param current: the spec Drove has, typically the ``data`` of ``GET /applications/{id}/spec``.
+    :return: dotted paths (``healthcheck.interval``, ``env.CORES``), empty when they match.
+    :raises DroveWireError: when either dict is not a valid spec.
+    """
+    out: list[str] = []
+    _diff(echo_spec(desired), echo_spec(current), "", out)
+    return out

@@ -9,13 +9,16 @@ import json
 import pytest
 
 from airflow_provider_drove.drove.operations import (
+    ALLOWED_OPERATIONS,
     APP_OPERATION_TYPES,
     AppOperation,
     DroveWireError,
     OpSpec,
     TaskOperation,
+    allowed_operations,
     create,
     destroy,
+    operation_rejection,
     parse_app_operation,
     parse_task_operation,
     recover,
@@ -427,3 +430,54 @@ def test_parse_task_operation_failures(payload, kind, text):
         parse_task_operation(payload)
     assert info.value.kind == kind
     assert text in info.value.messages[0]
+
+
+# ---- §7.3 state table and Drove's rejection texts ---------------------------------------------------
+
+
+@pytest.mark.parametrize(("state", "op_type", "expected"), [
+    (None, "CREATE", None),
+    (None, "SCALE", "No state found for app: A-1"),
+    ("RUNNING", "CREATE", "App A-1 already exists"),
+    ("RUNNING", "SCALE", None),
+    ("RUNNING", "SCALE_INSTANCES", None),
+    ("RUNNING", "SUSPEND", None),
+    ("RUNNING", "STOP_INSTANCES", None),
+    ("RUNNING", "REPLACE_INSTANCES", None),
+    ("RUNNING", "DESTROY",
+     "Only [RECOVER, REPLACE_INSTANCES, SCALE_INSTANCES, START_INSTANCES, STOP_INSTANCES, SUSPEND] allowed for app A-1 "
+     "as it is in RUNNING state"),
+    ("MONITORING", "DESTROY", None),
+    ("MONITORING", "START_INSTANCES", None),
+    ("MONITORING", "SUSPEND",
+     "Only [DESTROY, RECOVER, SCALE_INSTANCES, START_INSTANCES] allowed for app A-1 as it is in MONITORING state"),
+    ("MONITORING", "STOP_INSTANCES",
+     "Only [DESTROY, RECOVER, SCALE_INSTANCES, START_INSTANCES] allowed for app A-1 as it is in MONITORING state"),
+    ("SCALING_REQUESTED", "SCALE", None),
+    ("SCALING_REQUESTED", "RECOVER", "Only [SCALE_INSTANCES] allowed for app A-1 as it is in SCALING_REQUESTED state"),
+    ("INIT", "SCALE", "No operations allowed for A-1 as it is in INIT state"),
+    ("OUTAGE_DETECTED", "SCALE", "No operations allowed for A-1 as it is in OUTAGE_DETECTED state"),
+    ("STOP_INSTANCES_REQUESTED", "SCALE", "No operations allowed for A-1 as it is in STOP_INSTANCES_REQUESTED state"),
+    ("REPLACE_INSTANCES_REQUESTED", "SCALE", "No operations allowed for A-1 as it is in REPLACE_INSTANCES_REQUESTED state"),
+    ("DESTROY_REQUESTED", "DESTROY", "No operations allowed for A-1 as it is in DESTROY_REQUESTED state"),
+    ("DESTROYED", "RECOVER", "No operations allowed for A-1 as it is in DESTROYED state"),
+    ("FAILED", "SCALE", "No operations allowed for A-1 as it is in FAILED state"),
+])  # fmt: skip
+def test_operation_rejection_texts(state, op_type, expected):
+    assert operation_rejection("A-1", state, op_type) == expected
+
+
+def test_allowed_operations_by_state():
+    from airflow_provider_drove.drove.states import ApplicationState
+
+    assert allowed_operations(None) == {"CREATE"}
+    assert allowed_operations(ApplicationState.SCALING_REQUESTED) == {"SCALE"}
+    assert allowed_operations("MONITORING") == {"START_INSTANCES", "SCALE", "DESTROY", "RECOVER"}
+    assert allowed_operations("HIBERNATING") == frozenset()
+    # every wire type is allowed somewhere
+    assert set().union(*ALLOWED_OPERATIONS.values(), {"CREATE"}) == set(APP_OPERATION_TYPES)
+
+
+def test_validate_app_operation_accepts_a_parsed_spec_in_create():
+    payload = {"type": "CREATE", "spec": ApplicationSpec(APP), "opSpec": OP}
+    assert validate_app_operation(payload)["spec"]["name"] == "AF_DEMO"

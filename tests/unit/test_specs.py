@@ -694,3 +694,31 @@ def test_task_spec_input_errors(changes, field):
     with pytest.raises(DroveInputError) as info:
         parse_task_spec(mutate(TASK, changes))
     assert info.value.field == field
+
+
+# ---- comparing a desired spec with what Drove has -------------------------------------------------------
+
+
+@pytest.mark.parametrize(("changes", "expected"), [
+    ({}, []),
+    # the same spec as Drove echoes it back
+    ({"healthcheck.interval": "5s", "type": "service", "readiness.timeout": "1s", "futureField": 1}, []),
+    ({"healthcheck.interval": "6 seconds"}, ["healthcheck.interval"]),
+    ({"env": {"A": "1"}}, ["env"]),
+    ({"exposedPorts[0].port": 9000, "version": "2"}, ["version", "exposedPorts[0].port"]),
+    ({"exposedPorts": [{"name": "main", "port": 8000, "type": "HTTP"}, {"name": "b", "port": 1, "type": "TCP"}]},
+     ["exposedPorts"]),
+])  # fmt: skip
+def test_spec_differences(changes, expected):
+    from airflow_provider_drove.drove.specs import spec_differences
+
+    assert spec_differences(APP, mutate(APP, changes)) == expected
+
+
+def test_spec_differences_cannot_see_masked_values():
+    from airflow_provider_drove.drove.specs import spec_differences
+
+    current = copy.deepcopy(SEED_SPEC_ECHO)  # Drove's echo: inline data blanked
+    desired = mutate(SEED_SPEC_ECHO, {"configs[0].data": "aGVsbG8="})
+    assert spec_differences(desired, current) == []
+    assert spec_differences(parse_application_spec(desired), check_application_spec(current)) == []
