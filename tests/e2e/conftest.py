@@ -66,11 +66,8 @@ def e2e_deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2EDepl
     emulator = drove = None
     cluster: AirflowCluster | None = None
     try:
-        try:  # TEMPORARY until the emulator lands
-            emulator, drove = _start_emulator(password)
-            conn = drove.airflow_connection(login=E2E_LOGIN, password=password)
-        except ImportError:
-            conn = {"conn_type": "drove", "host": "http://127.0.0.1:9", "login": E2E_LOGIN, "password": password}
+        emulator, drove = _start_emulator(password)
+        conn = drove.airflow_connection(login=E2E_LOGIN, password=password)
         home = tmp_path_factory.mktemp("e2e-airflow-home")
         cluster = AirflowCluster(
             home,
