@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
@@ -37,12 +37,11 @@ from airflow_provider_drove.drove.specs import (
     _app_server,
     _Bool,
     _common_checks,
-    _Ctx,
     _Dur,
     _Enum,
     _F,
     _Int,
-    _JsonAbort,
+    _validate,
     _List,
     _Obj,
     _Poly,
@@ -367,25 +366,16 @@ class TaskOperation:
 def _walk_operation(
     schema: _Poly, payload: Any, options: SpecCheckOptions, task: bool
 ) -> tuple[dict[str, Any] | None, list[Problem]]:
-    if payload is None:
-        return None, [Problem("command", "", "The request body must not be null", "is required")]
-    ctx = _Ctx()
-    try:
-        data = schema.walk(payload, "", ctx)
-    except _JsonAbort as abort:
-        return None, [abort.problem]
-    bean = [p for p in ctx.problems if p.kind == "command"]
-    if bean:
-        return data, bean
-    problems: list[Problem] = []
-    if data.get("type") == "CREATE":
-        spec = data["spec"]
-        server = _task_server(spec) if task else _app_server(spec)
-        if server:
-            return data, [_nest(p) for p in server]
-        checks = _common_checks(spec, options, "tasks") if task else _app_checks(spec, options)
-        problems = [_nest(p) for p in checks]
-    return data, problems + [p for p in ctx.problems if p.kind == "provider"]
+    """Validate an operation in Drove's order; a CREATE's spec gets the spec checks after bean validation."""
+    spec_server = _task_server if task else _app_server
+
+    def spec_checks(spec: Mapping[str, Any]) -> list[Problem]:
+        return _common_checks(spec, options, "tasks") if task else _app_checks(spec, options)
+
+    def on_spec(check: Callable[[Mapping[str, Any]], list[Problem]]) -> Callable[[Mapping[str, Any]], list[Problem]]:
+        return lambda data: [_nest(p) for p in check(data["spec"])] if data.get("type") == "CREATE" else []
+
+    return _validate(schema, payload, on_spec(spec_checks), on_spec(spec_server))
 
 
 def _nest(problem: Problem) -> Problem:

@@ -26,7 +26,7 @@ import binascii
 import copy
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from airflow_provider_drove.drove.durations import Duration, InvalidDurationError, parse_duration
@@ -42,6 +42,7 @@ __all__ = [
     "check_application_spec",
     "check_task_spec",
     "echo_spec",
+    "load_json_body",
     "parse_application_spec",
     "parse_task_spec",
     "spec_differences",
@@ -95,6 +96,37 @@ class DroveWireError(Exception):
         else:
             data = {"validationErrors": self.messages}
         return {"status": "FAILED", "data": data, "message": self.message}
+
+
+def load_json_body(raw: bytes | str | None) -> Any:
+    """Decode a request body the way Drove's Jersey/Jackson stack reads it.
+
+    An empty body is a null entity (the checks then answer "The request body must not be null");
+    text that is not JSON is a ``"json"`` failure with a Jackson-style message.
+
+    :param raw: the request body.
+    :return: the decoded JSON value, or None for an empty body.
+    :raises DroveWireError: kind ``"json"`` for malformed JSON.
+    """
+    import json
+
+    if raw is None:
+        return None
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, (bytes, bytearray)) else raw
+    except UnicodeDecodeError:
+        raise DroveWireError("json", ["Invalid UTF-8 start byte in request body"]) from None
+    if not text.strip():
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        found = repr(text[err.pos]) if err.pos < len(text) else "end-of-input"
+        message = (
+            f"Unexpected character ({found}): {err.msg}\n at [Source: (request body); "
+            f"line: {err.lineno}, column: {err.colno}]"
+        )
+        raise DroveWireError("json", [message]) from None
 
 
 @dataclass(frozen=True)
@@ -174,7 +206,7 @@ def _human_type(value: Any) -> str:
 
 
 class _Ctx:
-    """State of one walk over a payload."""
+    """State of one walk over a payload: the bean-validation problems met so far."""
 
     def __init__(self, echo: bool = False) -> None:
         #: echo mode renders what GET /spec returns (canonical durations, masked secrets)
@@ -187,9 +219,6 @@ class _Ctx:
     def violation(self, path: str, constraint: str, problem: str) -> None:
         message = f"{path} {constraint}" if path else constraint
         self.problems.append(Problem("command", path, message, problem))
-
-    def provider(self, path: str, problem: str) -> None:
-        self.problems.append(Problem("provider", path, problem, problem))
 
 
 class _Node:
@@ -776,7 +805,6 @@ class _Spec:
     """Common accessors of ApplicationSpec and TaskSpec: a read-only view over validated wire JSON."""
 
     __slots__ = ("_data",)
-    _kind = "spec"
 
     def __init__(self, data: Mapping[str, Any], *, _trusted: bool = False) -> None:
         if not _trusted:
@@ -854,7 +882,6 @@ class ApplicationSpec(_Spec):
     """
 
     __slots__ = ()
-    _kind = "application"
 
     @classmethod
     def _parse(cls, data: Any) -> ApplicationSpec:
@@ -914,7 +941,6 @@ class TaskSpec(_Spec):
     """A validated Drove TaskSpec (§10.2). Build it with :func:`parse_task_spec`."""
 
     __slots__ = ()
-    _kind = "task"
 
     @classmethod
     def _parse(cls, data: Any) -> TaskSpec:
@@ -1098,26 +1124,25 @@ def _app_checks(data: Mapping[str, Any], options: SpecCheckOptions) -> list[Prob
 
 
 def _validate(
-    schema: _Obj,
+    schema: _Node,
     data: Any,
     checks: Callable[[Mapping[str, Any]], list[Problem]],
     server: Callable[[Mapping[str, Any]], list[Problem]],
 ) -> tuple[dict[str, Any] | None, list[Problem]]:
     """Walk ``data`` in Drove's order; return the normalised JSON and the problems of the first stage that failed."""
     if data is None:
-        return None, [Problem("command", "", "The request body must not be null", "is required: pass the spec")]
+        return None, [Problem("command", "", "The request body must not be null", "is required")]
     ctx = _Ctx()
     try:
         normalised = schema.walk(data, "", ctx)
     except _JsonAbort as abort:
         return None, [abort.problem]
-    bean = [p for p in ctx.problems if p.kind == "command"]
-    if bean:
-        return normalised, bean
+    if ctx.problems:  # bean validation failed: Drove answers before its spec checks run
+        return normalised, ctx.problems
     failures = server(normalised)
     if failures:
         return normalised, failures
-    return normalised, checks(normalised) + [p for p in ctx.problems if p.kind == "provider"]
+    return normalised, checks(normalised)
 
 
 def _wire_error(problems: list[Problem], prefix: str = "") -> DroveWireError | None:

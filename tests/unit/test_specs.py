@@ -722,3 +722,38 @@ def test_spec_differences_cannot_see_masked_values():
     desired = mutate(SEED_SPEC_ECHO, {"configs[0].data": "aGVsbG8="})
     assert spec_differences(desired, current) == []
     assert spec_differences(parse_application_spec(desired), check_application_spec(current)) == []
+
+
+# ---- request bodies ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    (None, None),
+    (b"", None),
+    ("  \n", None),
+    (b'{"type": "ANY"}', {"type": "ANY"}),
+    ('[1, 2]', [1, 2]),
+])  # fmt: skip
+def test_load_json_body(raw, expected):
+    from airflow_provider_drove.drove.specs import load_json_body
+
+    assert load_json_body(raw) == expected
+
+
+@pytest.mark.parametrize("raw", [b"{", b"{'single': 1}", "not json", b"\xff\xfe", b'{"a": 1,}'])
+def test_load_json_body_rejects_malformed_json_like_jackson(raw):
+    from airflow_provider_drove.drove.specs import load_json_body
+
+    with pytest.raises(DroveWireError) as info:
+        load_json_body(raw)
+    assert info.value.kind == "json"
+    assert info.value.to_envelope()["message"] == "JSON validation failure"
+    assert len(info.value.messages) == 1
+
+
+def test_empty_body_then_fails_as_a_null_entity():
+    from airflow_provider_drove.drove.specs import load_json_body
+
+    with pytest.raises(DroveWireError) as info:
+        check_application_spec(load_json_body(b""))
+    assert (info.value.kind, info.value.messages) == ("command", ["The request body must not be null"])
