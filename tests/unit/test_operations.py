@@ -481,3 +481,18 @@ def test_allowed_operations_by_state():
 def test_validate_app_operation_accepts_a_parsed_spec_in_create():
     payload = {"type": "CREATE", "spec": ApplicationSpec(APP), "opSpec": OP}
     assert validate_app_operation(payload)["spec"]["name"] == "AF_DEMO"
+
+
+def test_damaged_operations_fail_only_with_drove_errors():
+    from tests.unit.test_specs import fuzz_cases
+
+    kinds = set()
+    for op_type, example in sorted(EXAMPLES.items()):
+        for case in fuzz_cases(example, seed=sum(map(ord, op_type)), count=150):
+            try:
+                parse_app_operation(case)
+            except DroveWireError as err:
+                kinds.add(err.kind)
+                with pytest.raises(DroveInputError):
+                    validate_app_operation(case)
+    assert {"json", "command"} <= kinds

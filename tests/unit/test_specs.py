@@ -757,3 +757,64 @@ def test_empty_body_then_fails_as_a_null_entity():
     with pytest.raises(DroveWireError) as info:
         check_application_spec(load_json_body(b""))
     assert (info.value.kind, info.value.messages) == ("command", ["The request body must not be null"])
+
+
+# ---- no input crashes either face ---------------------------------------------------------------------
+
+ODD_VALUES = [None, "", "x", "HTTP", "5 Minutes", -1, 0, 2**31, 2**70, 1.5, float("inf"), True, [], [None], {},
+              {"type": "ANY"}, {"type": "nope"}, ["a", 1]]  # fmt: skip
+
+
+def _leaf_paths(value: Any, path: str = "") -> list[str]:
+    paths = [path] if path else []
+    if isinstance(value, dict):
+        for key, child in value.items():
+            paths += _leaf_paths(child, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for i, child in enumerate(value):
+            paths += _leaf_paths(child, f"{path}[{i}]")
+    return paths
+
+
+def fuzz_cases(base: dict[str, Any], seed: int, count: int) -> list[dict[str, Any]]:
+    """Deterministic random damage: each case replaces or deletes one to three fields of ``base``."""
+    import random
+
+    rng = random.Random(seed)
+    paths = _leaf_paths(base)
+    cases = []
+    for _ in range(count):
+        changes = {rng.choice(paths): rng.choice([*ODD_VALUES, DELETE]) for _ in range(rng.randint(1, 3))}
+        try:
+            cases.append(mutate(base, changes))
+        except (KeyError, IndexError, TypeError):  # a change under a path an earlier change removed
+            continue
+    return cases
+
+
+@pytest.mark.parametrize(("base", "check", "parse"), [
+    (SEED_SPEC_ECHO, check_application_spec, parse_application_spec),
+    (TASK, check_task_spec, parse_task_spec),
+])  # fmt: skip
+def test_damaged_specs_fail_only_with_drove_errors(base, check, parse):
+    from airflow_provider_drove.exceptions import DroveInputError
+
+    outcomes = {"ok": 0, "json": 0, "command": 0, "server": 0}
+    for case in fuzz_cases(base, seed=20260704, count=600):
+        try:
+            spec = check(case)
+        except DroveWireError as err:
+            outcomes[err.kind] += 1
+            assert err.messages and all(isinstance(m, str) and m for m in err.messages)
+            json.dumps(err.to_envelope())
+            with pytest.raises(DroveInputError):  # what Drove refuses, the provider refuses first
+                parse(case)
+            continue
+        outcomes["ok"] += 1
+        echo_spec(spec)
+        try:
+            parse(case)
+        except DroveInputError:
+            pass  # the provider may be stricter (e.g. an HTTP check without protocol)
+    # the damage reaches every stage of the checks
+    assert all(outcomes.values()), outcomes
