@@ -24,35 +24,35 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from airflow_provider_drove.drove.durations import InvalidDurationError, parse_duration, to_duration_string
-from airflow_provider_drove.drove.states import ApplicationState
 from airflow_provider_drove.drove.specs import (
-    _APP_SPEC,
-    _TASK_SPEC,
+    APP_SPEC_SCHEMA,
+    TASK_SPEC_SCHEMA,
     ApplicationSpec,
     DroveWireError,
     Problem,
     SpecCheckOptions,
     TaskSpec,
-    _app_checks,
-    _app_server,
-    _Bool,
-    _common_checks,
-    _Dur,
-    _Enum,
-    _F,
-    _Int,
-    _validate,
-    _List,
-    _Obj,
-    _Poly,
-    _prefixed,
-    _Str,
-    _task_server,
-    _wire_error,
+    WireBool,
+    WireDuration,
+    WireEnum,
+    WireField,
+    WireInt,
+    WireList,
+    WireObject,
+    WirePoly,
+    WireStr,
+    app_server_failures,
+    app_spec_checks,
+    common_spec_checks,
     parse_application_spec,
     parse_task_spec,
+    prefixed_path,
     raise_input_error,
+    task_server_failures,
+    validate_payload,
+    wire_error,
 )
+from airflow_provider_drove.drove.states import ApplicationState
 
 __all__ = [
     "ALLOWED_OPERATIONS",
@@ -156,64 +156,64 @@ def operation_rejection(app_id: str, state: ApplicationState | str | None, op_ty
 
 # ---- Drove's models (models/operation/**) ----
 
-_OP_SPEC = _Obj(
+_OP_SPEC = WireObject(
     "ClusterOpSpec",
     [
-        _F("timeout", _Dur(), "null", hint="'5m'"),
-        _F("parallelism", _Int(1, MAX_PARALLELISM), default=0),
-        _F("failureStrategy", _Enum("FailureStrategy", ("STOP", "ROLLBACK")), "null", hint="'STOP'"),
+        WireField("timeout", WireDuration(), "null", hint="'5m'"),
+        WireField("parallelism", WireInt(1, MAX_PARALLELISM), default=0),
+        WireField("failureStrategy", WireEnum("FailureStrategy", ("STOP", "ROLLBACK")), "null", hint="'STOP'"),
     ],
 )
-_OP_SPEC_F = _F("opSpec", _OP_SPEC, "null", hint='{"timeout": "5m", "parallelism": 1, "failureStrategy": "STOP"}')
-_APP_ID_F = _F("appId", _Str(), "empty", hint="'MY_APP-1'")
+_OP_SPEC_F = WireField("opSpec", _OP_SPEC, "null", hint='{"timeout": "5m", "parallelism": 1, "failureStrategy": "STOP"}')
+_APP_ID_F = WireField("appId", WireStr(), "empty", hint="'MY_APP-1'")
 
-_APP_OPERATION = _Poly(
+_APP_OPERATION = WirePoly(
     "com.phonepe.drove.models.operation.ApplicationOperation",
     {
-        "CREATE": _Obj(
+        "CREATE": WireObject(
             "ApplicationCreateOperation",
             [
-                _F("spec", _APP_SPEC, "null"),
-                _F("instances", _Int(0, MAX_INSTANCES, "long"), default=0),
+                WireField("spec", APP_SPEC_SCHEMA, "null"),
+                WireField("instances", WireInt(0, MAX_INSTANCES, "long"), default=0),
                 _OP_SPEC_F,
             ],
         ),
-        "SCALE": _Obj(
+        "SCALE": WireObject(
             "ApplicationScaleOperation",
-            [_APP_ID_F, _F("requiredInstances", _Int(0, MAX_INSTANCES, "long"), default=0), _OP_SPEC_F],
+            [_APP_ID_F, WireField("requiredInstances", WireInt(0, MAX_INSTANCES, "long"), default=0), _OP_SPEC_F],
         ),
-        "START_INSTANCES": _Obj(
+        "START_INSTANCES": WireObject(
             "ApplicationStartInstancesOperation",
-            [_APP_ID_F, _F("instances", _Int(0, MAX_START_INSTANCES, "long"), default=0), _OP_SPEC_F],
+            [_APP_ID_F, WireField("instances", WireInt(0, MAX_START_INSTANCES, "long"), default=0), _OP_SPEC_F],
         ),
-        "STOP_INSTANCES": _Obj(
+        "STOP_INSTANCES": WireObject(
             "ApplicationStopInstancesOperation",
             [
                 _APP_ID_F,
-                _F("instanceIds", _List(_Str()), "empty", hint="['AI-...']"),
-                _F("skipRespawn", _Bool(), default=False),
+                WireField("instanceIds", WireList(WireStr()), "empty", hint="['AI-...']"),
+                WireField("skipRespawn", WireBool(), default=False),
                 _OP_SPEC_F,
             ],
         ),
-        "REPLACE_INSTANCES": _Obj(
+        "REPLACE_INSTANCES": WireObject(
             "ApplicationReplaceInstancesOperation",
-            [_APP_ID_F, _F("instanceIds", _List(_Str())), _F("stopFirst", _Bool(), default=False), _OP_SPEC_F],
+            [_APP_ID_F, WireField("instanceIds", WireList(WireStr())), WireField("stopFirst", WireBool(), default=False), _OP_SPEC_F],
         ),
-        "SUSPEND": _Obj("ApplicationSuspendOperation", [_APP_ID_F, _OP_SPEC_F]),
-        "RECOVER": _Obj("ApplicationRecoverOperation", [_APP_ID_F]),
-        "DESTROY": _Obj("ApplicationDestroyOperation", [_APP_ID_F, _OP_SPEC_F]),
+        "SUSPEND": WireObject("ApplicationSuspendOperation", [_APP_ID_F, _OP_SPEC_F]),
+        "RECOVER": WireObject("ApplicationRecoverOperation", [_APP_ID_F]),
+        "DESTROY": WireObject("ApplicationDestroyOperation", [_APP_ID_F, _OP_SPEC_F]),
     },
 )
 
-_TASK_OPERATION = _Poly(
+_TASK_OPERATION = WirePoly(
     "com.phonepe.drove.models.operation.TaskOperation",
     {
-        "CREATE": _Obj("TaskCreateOperation", [_F("spec", _TASK_SPEC, "null"), _OP_SPEC_F]),
-        "KILL": _Obj(
+        "CREATE": WireObject("TaskCreateOperation", [WireField("spec", TASK_SPEC_SCHEMA, "null"), _OP_SPEC_F]),
+        "KILL": WireObject(
             "TaskKillOperation",
             [
-                _F("sourceAppName", _Str(), "empty", hint="'MY_APP'"),
-                _F("taskId", _Str(), "empty", hint="'T0012'"),
+                WireField("sourceAppName", WireStr(), "empty", hint="'MY_APP'"),
+                WireField("taskId", WireStr(), "empty", hint="'T0012'"),
                 _OP_SPEC_F,
             ],
         ),
@@ -364,22 +364,22 @@ class TaskOperation:
 
 
 def _walk_operation(
-    schema: _Poly, payload: Any, options: SpecCheckOptions, task: bool
+    schema: WirePoly, payload: Any, options: SpecCheckOptions, task: bool
 ) -> tuple[dict[str, Any] | None, list[Problem]]:
     """Validate an operation in Drove's order; a CREATE's spec gets the spec checks after bean validation."""
-    spec_server = _task_server if task else _app_server
+    spec_server = task_server_failures if task else app_server_failures
 
     def spec_checks(spec: Mapping[str, Any]) -> list[Problem]:
-        return _common_checks(spec, options, "tasks") if task else _app_checks(spec, options)
+        return common_spec_checks(spec, options, "tasks") if task else app_spec_checks(spec, options)
 
     def on_spec(check: Callable[[Mapping[str, Any]], list[Problem]]) -> Callable[[Mapping[str, Any]], list[Problem]]:
         return lambda data: [_nest(p) for p in check(data["spec"])] if data.get("type") == "CREATE" else []
 
-    return _validate(schema, payload, on_spec(spec_checks), on_spec(spec_server))
+    return validate_payload(schema, payload, on_spec(spec_checks), on_spec(spec_server))
 
 
 def _nest(problem: Problem) -> Problem:
-    return Problem(problem.kind, _prefixed("spec", problem.path), problem.message, problem.problem)
+    return Problem(problem.kind, prefixed_path("spec", problem.path), problem.message, problem.problem)
 
 
 def parse_app_operation(payload: Any, *, options: SpecCheckOptions | None = None) -> AppOperation:
@@ -393,7 +393,7 @@ def parse_app_operation(payload: Any, *, options: SpecCheckOptions | None = None
         spec checks), ``server`` (CREATE without ``placementPolicy``).
     """
     data, problems = _walk_operation(_APP_OPERATION, payload, options or SpecCheckOptions(), task=False)
-    error = _wire_error(problems)
+    error = wire_error(problems)
     if error is not None:
         raise error
     assert data is not None
@@ -416,7 +416,7 @@ def parse_app_operation(payload: Any, *, options: SpecCheckOptions | None = None
 def parse_task_operation(payload: Any, *, options: SpecCheckOptions | None = None) -> TaskOperation:
     """Validate a task operation as the controller does (emulator face). See :func:`parse_app_operation`."""
     data, problems = _walk_operation(_TASK_OPERATION, payload, options or SpecCheckOptions(), task=True)
-    error = _wire_error(problems)
+    error = wire_error(problems)
     if error is not None:
         raise error
     assert data is not None
@@ -466,9 +466,13 @@ def _check_instance_ids(value: Any, field: str, allow_empty: bool) -> list[str]:
 
 
 def scale(app_id: str, required_instances: int, op_spec: OpSpec | Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """SCALE payload (§7.2). ``required_instances`` is required: Drove reads a missing one as 0.
+    """SCALE payload (§7.2).
 
-    :raises DroveInputError: naming the parameter and the fix.
+    :param app_id: the app, ``name-version``.
+    :param required_instances: the target count, 0..2048. Required: Drove reads a missing one as 0.
+    :param op_spec: None (defaults), a dict, or an :class:`OpSpec`.
+    :return: the wire payload.
+    :raises DroveInputError: naming the parameter and the fix (for every builder of this module).
     """
     return {
         "type": "SCALE",
@@ -481,7 +485,12 @@ def scale(app_id: str, required_instances: int, op_spec: OpSpec | Mapping[str, A
 def create(
     spec: ApplicationSpec | Mapping[str, Any], instances: int = 0, op_spec: OpSpec | Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
-    """CREATE payload (§7.2): the spec is validated with Drove's rules first."""
+    """CREATE payload (§7.2): the spec is validated with Drove's rules first.
+
+    :param spec: the ApplicationSpec (dict or parsed); errors name ``spec.<path>``.
+    :param instances: instances to start right away, 0..2048 (Drove's monitor starts them within 30 s).
+    :param op_spec: None (defaults), a dict, or an :class:`OpSpec` (Drove requires it, never reads it).
+    """
     return {
         "type": "CREATE",
         "spec": parse_application_spec(spec).to_wire(),
@@ -491,7 +500,12 @@ def create(
 
 
 def start_instances(app_id: str, instances: int, op_spec: OpSpec | Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """START_INSTANCES payload: ``instances`` new instances, 0..1024 (§7.2)."""
+    """START_INSTANCES payload (§7.2).
+
+    :param app_id: the app.
+    :param instances: how many *new* instances, 0..1024.
+    :param op_spec: None, a dict, or an :class:`OpSpec`.
+    """
     return {
         "type": "START_INSTANCES",
         "appId": _check_app_id(app_id),
@@ -506,7 +520,13 @@ def stop_instances(
     skip_respawn: bool = False,
     op_spec: OpSpec | Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """STOP_INSTANCES payload: a non-empty list of instance IDs (§7.2)."""
+    """STOP_INSTANCES payload (§7.2).
+
+    :param app_id: the app.
+    :param instance_ids: a non-empty list of ``AI-`` IDs of active instances.
+    :param skip_respawn: True to lower ``requiredInstances`` instead of letting the monitor respawn.
+    :param op_spec: None, a dict, or an :class:`OpSpec`.
+    """
     if not isinstance(skip_respawn, bool):
         _fail("skip_respawn", _must("True or False", skip_respawn))
     return {
@@ -524,7 +544,13 @@ def replace_instances(
     stop_first: bool = False,
     op_spec: OpSpec | Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """REPLACE_INSTANCES payload: a rolling restart; no IDs (None or empty) means all healthy ones."""
+    """REPLACE_INSTANCES payload: a rolling restart (§7.2).
+
+    :param app_id: the app.
+    :param instance_ids: healthy instances to replace; None or empty means all healthy ones.
+    :param stop_first: stop the old instance before starting its replacement.
+    :param op_spec: None, a dict, or an :class:`OpSpec`.
+    """
     if not isinstance(stop_first, bool):
         _fail("stop_first", _must("True or False", stop_first))
     ids = [] if instance_ids is None else _check_instance_ids(instance_ids, "instance_ids", allow_empty=True)
@@ -538,27 +564,47 @@ def replace_instances(
 
 
 def suspend(app_id: str, op_spec: OpSpec | Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """SUSPEND payload (a scale to 0, allowed only in RUNNING, §7.3)."""
+    """SUSPEND payload: a scale to 0, allowed only in RUNNING (§7.3).
+
+    :param app_id: the app.
+    :param op_spec: None, a dict, or an :class:`OpSpec`.
+    """
     return {"type": "SUSPEND", "appId": _check_app_id(app_id), "opSpec": OpSpec.coerce(op_spec).to_wire()}
 
 
 def recover(app_id: str) -> dict[str, Any]:
-    """RECOVER payload: it takes no opSpec (§7.2)."""
+    """RECOVER payload: it takes no opSpec (§7.2).
+
+    :param app_id: the app.
+    """
     return {"type": "RECOVER", "appId": _check_app_id(app_id)}
 
 
 def destroy(app_id: str, op_spec: OpSpec | Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """DESTROY payload (allowed only in MONITORING, §7.3); Drove requires an opSpec it never reads."""
+    """DESTROY payload, allowed only in MONITORING (§7.3).
+
+    :param app_id: the app.
+    :param op_spec: None, a dict, or an :class:`OpSpec` (Drove requires it, never reads it).
+    """
     return {"type": "DESTROY", "appId": _check_app_id(app_id), "opSpec": OpSpec.coerce(op_spec).to_wire()}
 
 
 def task_create(spec: TaskSpec | Mapping[str, Any], op_spec: OpSpec | Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Task CREATE payload (§8): the spec is validated with Drove's rules first."""
+    """Task CREATE payload (§8): the spec is validated with Drove's rules first.
+
+    :param spec: the TaskSpec (dict or parsed); errors name ``spec.<path>``.
+    :param op_spec: None, a dict, or an :class:`OpSpec`.
+    """
     return {"type": "CREATE", "spec": parse_task_spec(spec).to_wire(), "opSpec": OpSpec.coerce(op_spec).to_wire()}
 
 
 def task_kill(source_app_name: str, task_id: str, op_spec: OpSpec | Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Task KILL payload (§8)."""
+    """Task KILL payload (§8).
+
+    :param source_app_name: the task's app name.
+    :param task_id: the user task ID (not the ``TI-`` instance ID).
+    :param op_spec: None, a dict, or an :class:`OpSpec` (its timeout bounds the wait for STOPPED).
+    """
     _check_app_id(source_app_name, "source_app_name")
     _check_app_id(task_id, "task_id")
     return {
@@ -569,7 +615,7 @@ def task_kill(source_app_name: str, task_id: str, op_spec: OpSpec | Mapping[str,
     }
 
 
-def _validate_payload(schema: _Poly, payload: Any, field: str, task: bool) -> dict[str, Any]:
+def _validate_operation(schema: WirePoly, payload: Any, field: str, task: bool) -> dict[str, Any]:
     if not isinstance(payload, Mapping):
         _fail(field, _must("a dict with a \"type\" and the operation's fields", payload))
     if isinstance(payload.get("spec"), (ApplicationSpec, TaskSpec)):
@@ -595,9 +641,9 @@ def validate_app_operation(payload: Mapping[str, Any], *, field: str = "operatio
     :return: the normalised payload to send (enum values upper-cased, unknown fields dropped).
     :raises DroveInputError: naming ``operation.<path>`` and the fix.
     """
-    return _validate_payload(_APP_OPERATION, payload, field, task=False)
+    return _validate_operation(_APP_OPERATION, payload, field, task=False)
 
 
 def validate_task_operation(payload: Mapping[str, Any], *, field: str = "operation") -> dict[str, Any]:
     """Validate any task operation payload (CREATE or KILL). See :func:`validate_app_operation`."""
-    return _validate_payload(_TASK_OPERATION, payload, field, task=True)
+    return _validate_operation(_TASK_OPERATION, payload, field, task=True)

@@ -119,7 +119,7 @@ def load_json_body(raw: bytes | str | None) -> Any:
     if not text.strip():
         return None
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as err:
         found = repr(text[err.pos]) if err.pos < len(text) else "end-of-input"
         message = (
@@ -127,6 +127,13 @@ def load_json_body(raw: bytes | str | None) -> Any:
             f"line: {err.lineno}, column: {err.colno}]"
         )
         raise DroveWireError("json", [message]) from None
+    except (ValueError, RecursionError) as err:
+        raise DroveWireError("json", [str(err) or "Document nesting depth exceeds the maximum allowed"]) from None
+
+
+def _reject_constant(name: str) -> Any:
+    # Jackson refuses NaN and Infinity unless ALLOW_NON_NUMERIC_NUMBERS is on (it is not in Drove)
+    raise ValueError(f"Non-standard token '{name}': enable `JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS` to allow")
 
 
 @dataclass(frozen=True)
@@ -161,7 +168,8 @@ def _join(path: str, name: str | int) -> str:
     return f"{path}.{name}" if path else name
 
 
-def _prefixed(prefix: str, path: str) -> str:
+def prefixed_path(prefix: str, path: str) -> str:
+    """``prefixed_path("spec", "name") == "spec.name"``; indices stick: ``"ids[0]"``."""
     if not prefix:
         return path
     if not path:
@@ -201,7 +209,8 @@ def _human_type(value: Any) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# The walk: a tiny schema language mirroring Drove's Java models and their annotations
+# The walk: a tiny schema language mirroring Drove's Java models and their annotations.
+# The Wire* nodes are also used by operations.py for the operation payloads.
 # --------------------------------------------------------------------------------------------
 
 
@@ -221,7 +230,7 @@ class _Ctx:
         self.problems.append(Problem("command", path, message, problem))
 
 
-class _Node:
+class WireNode:
     """A JSON value of one Java type."""
 
     java = "Object"
@@ -233,7 +242,9 @@ class _Node:
         return False
 
 
-class _Str(_Node):
+class WireStr(WireNode):
+    """``String``: Jackson coerces numbers and booleans to text; ``@Pattern`` when given."""
+
     java = "java.lang.String"
 
     def __init__(self, pattern: str | None = None, pattern_msg: str | None = None, secret: bool = False) -> None:
@@ -266,7 +277,7 @@ class _Str(_Node):
         return value == ""
 
 
-class _Base64(_Node):
+class WireBase64(WireNode):
     """``byte[]`` fields: base64 text on the wire, echoed back as ``""`` (§6.1)."""
 
     java = "byte[]"
@@ -296,7 +307,9 @@ class _Base64(_Node):
 _INT_RANGE = {"int": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
 
 
-class _Int(_Node):
+class WireInt(WireNode):
+    """``int``/``long`` with ``@Min``/``@Max``: booleans refused, out-of-range numbers are JSON errors."""
+
     def __init__(self, lo: int | None = None, hi: int | None = None, java: str = "int") -> None:
         self.lo, self.hi, self.java = lo, hi, java
 
@@ -333,7 +346,9 @@ class _Int(_Node):
         return value
 
 
-class _Bool(_Node):
+class WireBool(WireNode):
+    """``boolean``: true/false (or their strings, which Jackson coerces)."""
+
     java = "boolean"
 
     def walk(self, value: Any, path: str, ctx: _Ctx) -> Any:
@@ -348,7 +363,7 @@ class _Bool(_Node):
         return value
 
 
-class _Enum(_Node):
+class WireEnum(WireNode):
     """Enum values: matched case-insensitively (``ACCEPT_CASE_INSENSITIVE_ENUMS``, §2)."""
 
     def __init__(self, java: str, values: tuple[str, ...]) -> None:
@@ -367,7 +382,7 @@ class _Enum(_Node):
         )
 
 
-class _Dur(_Node):
+class WireDuration(WireNode):
     """A Dropwizard duration (§2): kept as written, echoed in canonical form."""
 
     java = "io.dropwizard.util.Duration"
@@ -384,10 +399,12 @@ class _Dur(_Node):
         return str(parsed) if ctx.echo else value
 
 
-class _List(_Node):
+class WireList(WireNode):
+    """``List``/``Set`` of one item type; a single value is not taken as a one-item list."""
+
     java = "java.util.List"
 
-    def __init__(self, item: _Node) -> None:
+    def __init__(self, item: WireNode) -> None:
         self.item = item
 
     def walk(self, value: Any, path: str, ctx: _Ctx) -> Any:
@@ -403,7 +420,9 @@ class _List(_Node):
         return len(value) == 0
 
 
-class _StrMap(_Node):
+class WireStrMap(WireNode):
+    """``Map<String, String>`` (tags, env, headers); scalar values are coerced to text."""
+
     java = "java.util.Map<java.lang.String,java.lang.String>"
 
     def walk(self, value: Any, path: str, ctx: _Ctx) -> Any:
@@ -413,7 +432,7 @@ class _StrMap(_Node):
                 f"Cannot deserialize value of type `{self.java}` from {_json_type(value)}",
                 f"must be an object of string keys and string values, not {_human_type(value)}",
             )
-        text = _Str()
+        text = WireStr()
         return {str(k): None if v is None else text.walk(v, _join(path, str(k)), ctx) for k, v in value.items()}
 
     def is_empty(self, value: Any) -> bool:
@@ -421,11 +440,11 @@ class _StrMap(_Node):
 
 
 @dataclass
-class _F:
+class WireField:
     """One property of a Java model and its bean-validation annotations."""
 
     name: str
-    node: _Node
+    node: WireNode
     #: "null" for @NotNull, "empty" for @NotEmpty
     required: str | None = None
     #: the annotation's custom message (Drove writes several as "- ... is mandatory")
@@ -438,8 +457,10 @@ class _F:
     hint: str = ""
 
 
-class _Obj(_Node):
-    def __init__(self, java: str, fields: list[_F]) -> None:
+class WireObject(WireNode):
+    """A Java bean: its properties are walked in declaration order, unknown ones dropped."""
+
+    def __init__(self, java: str, fields: list[WireField]) -> None:
         self.java = java
         self.fields = fields
 
@@ -473,12 +494,12 @@ class _Obj(_Node):
         return out
 
 
-class _Poly(_Node):
+class WirePoly(WireNode):
     """A polymorphic model: ``type`` picks the subtype, case-sensitively (§2)."""
 
-    def __init__(self, java: str, subtypes: dict[str, _Obj] | None = None, default: str | None = None) -> None:
+    def __init__(self, java: str, subtypes: dict[str, WireObject] | None = None, default: str | None = None) -> None:
         self.java = java
-        self.subtypes: dict[str, _Obj] = subtypes or {}
+        self.subtypes: dict[str, WireObject] = subtypes or {}
         self.default = default
 
     def walk(self, value: Any, path: str, ctx: _Ctx) -> Any:
@@ -518,245 +539,245 @@ _NAME_PATTERN = r"[a-zA-Z\d\-_]*"
 _NAME_MSG = "- Only characters, numbers, hyphen and underscore is allowed"
 _DURATION_HINT = "'30 seconds'"
 
-_HTTP_VERB = _Enum("HTTPVerb", ("GET", "POST", "PUT"))
-_PROTOCOL = _Enum("Protocol", ("HTTP", "HTTPS"))
+_HTTP_VERB = WireEnum("HTTPVerb", ("GET", "POST", "PUT"))
+_PROTOCOL = WireEnum("Protocol", ("HTTP", "HTTPS"))
 
-_PORT = _Obj(
+_PORT = WireObject(
     "PortSpec",
     [
-        _F("name", _Str(r"[a-zA-Z0-9\-_]*"), "empty", hint="'main'"),
-        _F("port", _Int(1, 65535), default=0),
-        _F("type", _Enum("PortType", ("HTTP", "HTTPS", "TCP", "UDP")), "null", hint="'HTTP'"),
+        WireField("name", WireStr(r"[a-zA-Z0-9\-_]*"), "empty", hint="'main'"),
+        WireField("port", WireInt(1, 65535), default=0),
+        WireField("type", WireEnum("PortType", ("HTTP", "HTTPS", "TCP", "UDP")), "null", hint="'HTTP'"),
     ],
 )
 
-_EXECUTABLE = _Poly(
+_EXECUTABLE = WirePoly(
     "ExecutableCoordinates",
     {
-        "DOCKER": _Obj(
+        "DOCKER": WireObject(
             "DockerCoordinates",
             [
-                _F("url", _Str(), "empty", hint="'ghcr.io/org/image:tag'"),
-                _F("dockerPullTimeout", _Dur(), "null", hint="'100 seconds'"),
+                WireField("url", WireStr(), "empty", hint="'ghcr.io/org/image:tag'"),
+                WireField("dockerPullTimeout", WireDuration(), "null", hint="'100 seconds'"),
             ],
         )
     },
     default="DOCKER",
 )
 
-_RESOURCE = _Poly(
+_RESOURCE = WirePoly(
     "ResourceRequirement",
     {
-        "CPU": _Obj("CPURequirement", [_F("count", _Int(java="long"), default=0)]),
-        "MEMORY": _Obj("MemoryRequirement", [_F("sizeInMB", _Int(java="long"), default=0)]),
+        "CPU": WireObject("CPURequirement", [WireField("count", WireInt(java="long"), default=0)]),
+        "MEMORY": WireObject("MemoryRequirement", [WireField("sizeInMB", WireInt(java="long"), default=0)]),
     },
 )
 
-_PLACEMENT = _Poly("PlacementPolicy")
+_PLACEMENT = WirePoly("PlacementPolicy")
 _PLACEMENT.subtypes.update(
     {
-        "ANY": _Obj("AnyPlacementPolicy", []),
-        "ONE_PER_HOST": _Obj("OnePerHostPlacementPolicy", []),
-        "MAX_N_PER_HOST": _Obj("MaxNPerHostPlacementPolicy", [_F("max", _Int(1, 64), default=0)]),
-        "MATCH_TAG": _Obj("MatchTagPlacementPolicy", [_F("tag", _Str(), "empty", hint="'gpu'")]),
-        "NO_TAG": _Obj("NoTagPlacementPolicy", []),
-        "RULE_BASED": _Obj(
+        "ANY": WireObject("AnyPlacementPolicy", []),
+        "ONE_PER_HOST": WireObject("OnePerHostPlacementPolicy", []),
+        "MAX_N_PER_HOST": WireObject("MaxNPerHostPlacementPolicy", [WireField("max", WireInt(1, 64), default=0)]),
+        "MATCH_TAG": WireObject("MatchTagPlacementPolicy", [WireField("tag", WireStr(), "empty", hint="'gpu'")]),
+        "NO_TAG": WireObject("NoTagPlacementPolicy", []),
+        "RULE_BASED": WireObject(
             "RuleBasedPlacementPolicy",
             [
-                _F("rule", _Str(), "empty"),
-                _F("ruleType", _Enum("RuleType", ("HOPE", "MVEL")), "null", hint="'HOPE'"),
+                WireField("rule", WireStr(), "empty"),
+                WireField("ruleType", WireEnum("RuleType", ("HOPE", "MVEL")), "null", hint="'HOPE'"),
             ],
         ),
-        "COMPOSITE": _Obj(
+        "COMPOSITE": WireObject(
             "CompositePlacementPolicy",
             [
-                _F("policies", _List(_PLACEMENT), "empty", hint='[{"type": "ONE_PER_HOST"}]'),
-                _F("combiner", _Enum("CombinerType", ("AND", "OR")), "null", hint="'AND'"),
+                WireField("policies", WireList(_PLACEMENT), "empty", hint='[{"type": "ONE_PER_HOST"}]'),
+                WireField("combiner", WireEnum("CombinerType", ("AND", "OR")), "null", hint="'AND'"),
             ],
         ),
-        "LOCAL": _Obj("LocalPlacementPolicy", []),
+        "LOCAL": WireObject("LocalPlacementPolicy", []),
     }
 )
 
-_CHECK_MODE = _Poly(
+_CHECK_MODE = WirePoly(
     "CheckModeSpec",
     {
-        "HTTP": _Obj(
+        "HTTP": WireObject(
             "HTTPCheckModeSpec",
             [
-                _F("protocol", _PROTOCOL),
-                _F("portName", _Str(), "empty", hint="the name of an exposed port, e.g. 'main'"),
-                _F("path", _Str(), "empty", hint="'/'"),
-                _F("verb", _HTTP_VERB, "null", hint="'GET'"),
-                _F("successCodes", _List(_Int()), "empty", hint="[200]"),
-                _F("payload", _Str()),
-                _F("connectionTimeout", _Dur()),
-                _F("insecure", _Bool(), default=False),
+                WireField("protocol", _PROTOCOL),
+                WireField("portName", WireStr(), "empty", hint="the name of an exposed port, e.g. 'main'"),
+                WireField("path", WireStr(), "empty", hint="'/'"),
+                WireField("verb", _HTTP_VERB, "null", hint="'GET'"),
+                WireField("successCodes", WireList(WireInt()), "empty", hint="[200]"),
+                WireField("payload", WireStr()),
+                WireField("connectionTimeout", WireDuration()),
+                WireField("insecure", WireBool(), default=False),
             ],
         ),
-        "CMD": _Obj(
+        "CMD": WireObject(
             "CmdCheckModeSpec",
-            [_F("command", _Str(), "empty", hint="'test -f /tmp/ready'"), _F("shellDisabled", _Bool(), default=False)],
+            [WireField("command", WireStr(), "empty", hint="'test -f /tmp/ready'"), WireField("shellDisabled", WireBool(), default=False)],
         ),
     },
 )
 
-_CHECK = _Obj(
+_CHECK = WireObject(
     "CheckSpec",
     [
         # a null mode is not caught by bean validation: Drove dereferences it and answers 500
-        _F("mode", _CHECK_MODE),
-        _F("timeout", _Dur(), "null", hint=_DURATION_HINT),
-        _F("interval", _Dur(), "null", hint=_DURATION_HINT),
-        _F("attempts", _Int(1, 100), default=0),
-        _F("initialDelay", _Dur()),
+        WireField("mode", _CHECK_MODE),
+        WireField("timeout", WireDuration(), "null", hint=_DURATION_HINT),
+        WireField("interval", WireDuration(), "null", hint=_DURATION_HINT),
+        WireField("attempts", WireInt(1, 100), default=0),
+        WireField("initialDelay", WireDuration()),
     ],
 )
 
-_HTTP_CALL = _Obj(
+_HTTP_CALL = WireObject(
     "HTTPCallSpec",
     [
-        _F("protocol", _PROTOCOL),
-        _F("hostname", _Str(), "empty", hint="'config.example.com'"),
-        _F("port", _Int(0, 65535)),
-        _F("path", _Str()),
-        _F("verb", _HTTP_VERB),
-        _F("successCodes", _List(_Int())),
-        _F("payload", _Str()),
-        _F("connectionTimeout", _Dur()),
-        _F("operationTimeout", _Dur()),
-        _F("username", _Str(secret=True)),
-        _F("password", _Str(secret=True)),
-        _F("authHeader", _Str(secret=True)),
-        _F("headers", _StrMap()),
-        _F("insecure", _Bool(), default=False),
+        WireField("protocol", _PROTOCOL),
+        WireField("hostname", WireStr(), "empty", hint="'config.example.com'"),
+        WireField("port", WireInt(0, 65535)),
+        WireField("path", WireStr()),
+        WireField("verb", _HTTP_VERB),
+        WireField("successCodes", WireList(WireInt())),
+        WireField("payload", WireStr()),
+        WireField("connectionTimeout", WireDuration()),
+        WireField("operationTimeout", WireDuration()),
+        WireField("username", WireStr(secret=True)),
+        WireField("password", WireStr(secret=True)),
+        WireField("authHeader", WireStr(secret=True)),
+        WireField("headers", WireStrMap()),
+        WireField("insecure", WireBool(), default=False),
     ],
 )
 
-_FILENAME = _F("localFilename", _Str(), "empty", hint="'/etc/app/config.yml'")
-_CONFIG = _Poly(
+_FILENAME = WireField("localFilename", WireStr(), "empty", hint="'/etc/app/config.yml'")
+_CONFIG = WirePoly(
     "ConfigSpec",
     {
-        "INLINE": _Obj("InlineConfigSpec", [_FILENAME, _F("data", _Base64(), "null")]),
-        "EXECUTOR_LOCAL_FILE": _Obj(
-            "ExecutorLocalFileConfigSpec", [_FILENAME, _F("filePathOnHost", _Str(), "empty")]
+        "INLINE": WireObject("InlineConfigSpec", [_FILENAME, WireField("data", WireBase64(), "null")]),
+        "EXECUTOR_LOCAL_FILE": WireObject(
+            "ExecutorLocalFileConfigSpec", [_FILENAME, WireField("filePathOnHost", WireStr(), "empty")]
         ),
-        "CONTROLLER_HTTP_FETCH": _Obj("ControllerHttpFetchConfigSpec", [_FILENAME, _F("http", _HTTP_CALL, "null")]),
-        "EXECUTOR_HTTP_FETCH": _Obj("ExecutorHttpFetchConfigSpec", [_FILENAME, _F("http", _HTTP_CALL, "null")]),
+        "CONTROLLER_HTTP_FETCH": WireObject("ControllerHttpFetchConfigSpec", [_FILENAME, WireField("http", _HTTP_CALL, "null")]),
+        "EXECUTOR_HTTP_FETCH": WireObject("ExecutorHttpFetchConfigSpec", [_FILENAME, WireField("http", _HTTP_CALL, "null")]),
     },
 )
 
-_LOGGING = _Poly(
+_LOGGING = WirePoly(
     "LoggingSpec",
     {
-        "LOCAL": _Obj(
+        "LOCAL": WireObject(
             "LocalLoggingSpec",
             [
-                _F("maxSize", _Str(), "empty", hint="'10m'"),
-                _F("maxFiles", _Int(1, 100), default=0),
-                _F("compress", _Bool(), default=False),
+                WireField("maxSize", WireStr(), "empty", hint="'10m'"),
+                WireField("maxFiles", WireInt(1, 100), default=0),
+                WireField("compress", WireBool(), default=False),
             ],
         ),
-        "RSYSLOG": _Obj(
+        "RSYSLOG": WireObject(
             "RsyslogLoggingSpec",
-            [_F("server", _Str(), "empty", hint="'tcp://syslog:514'"), _F("tagPrefix", _Str()), _F("tagSuffix", _Str())],
+            [WireField("server", WireStr(), "empty", hint="'tcp://syslog:514'"), WireField("tagPrefix", WireStr()), WireField("tagSuffix", WireStr())],
         ),
     },
 )
 
-_VOLUME = _Obj(
+_VOLUME = WireObject(
     "MountedVolume",
     [
-        _F("pathInContainer", _Str(), "empty"),
-        _F("pathOnHost", _Str(), "empty"),
-        _F("mode", _Enum("MountMode", ("READ_WRITE", "READ_ONLY")), "null", hint="'READ_ONLY'"),
+        WireField("pathInContainer", WireStr(), "empty"),
+        WireField("pathOnHost", WireStr(), "empty"),
+        WireField("mode", WireEnum("MountMode", ("READ_WRITE", "READ_ONLY")), "null", hint="'READ_ONLY'"),
     ],
 )
 
-_DEVICE = _Poly(
+_DEVICE = WirePoly(
     "DeviceSpec",
     {
-        "DIRECT": _Obj(
+        "DIRECT": WireObject(
             "DirectDeviceSpec",
-            [_F("pathOnHost", _Str(), "empty"), _F("pathInContainer", _Str()), _F("permissions", _Str())],
+            [WireField("pathOnHost", WireStr(), "empty"), WireField("pathInContainer", WireStr()), WireField("permissions", WireStr())],
         ),
-        "DETAILED": _Obj(
+        "DETAILED": WireObject(
             "DetailedDeviceSpec",
             [
-                _F("driver", _Str()),
-                _F("count", _Int()),
-                _F("deviceIds", _List(_Str())),
-                _F("capabilities", _List(_Str())),
-                _F("options", _StrMap()),
+                WireField("driver", WireStr()),
+                WireField("count", WireInt()),
+                WireField("deviceIds", WireList(WireStr())),
+                WireField("capabilities", WireList(WireStr())),
+                WireField("options", WireStrMap()),
             ],
         ),
     },
 )
 
-_EXPOSURE = _Obj(
+_EXPOSURE = WireObject(
     "ExposureSpec",
     [
-        _F("vhost", _Str(), "empty", hint="'myapp.example.com'"),
-        _F("portName", _Str(), "empty", hint="the name of an exposed port"),
-        _F("mode", _Enum("ExposureMode", ("ALL", "ONE")), "null", hint="'ALL'"),
+        WireField("vhost", WireStr(), "empty", hint="'myapp.example.com'"),
+        WireField("portName", WireStr(), "empty", hint="the name of an exposed port"),
+        WireField("mode", WireEnum("ExposureMode", ("ALL", "ONE")), "null", hint="'ALL'"),
     ],
 )
 
-_PRE_SHUTDOWN = _Obj("PreShutdownSpec", [_F("hooks", _List(_CHECK_MODE)), _F("waitBeforeKill", _Dur())])
+_PRE_SHUTDOWN = WireObject("PreShutdownSpec", [WireField("hooks", WireList(_CHECK_MODE)), WireField("waitBeforeKill", WireDuration())])
 
-_USER = _Obj("UserSpec", [_F("user", _Str(), "empty", hint="'1000'"), _F("group", _Str())])
+_USER = WireObject("UserSpec", [WireField("user", WireStr(), "empty", hint="'1000'"), WireField("group", WireStr())])
 
-_EXECUTABLE_F = _F("executable", _EXECUTABLE, "null", "- Executable details is required",
+_EXECUTABLE_F = WireField("executable", _EXECUTABLE, "null", "- Executable details is required",
                    hint='{"type": "DOCKER", "url": "...", "dockerPullTimeout": "100 seconds"}')  # fmt: skip
-_RESOURCES_F = _F("resources", _List(_RESOURCE), "empty", "- CPU/Memory requirements must be specified",
+_RESOURCES_F = WireField("resources", WireList(_RESOURCE), "empty", "- CPU/Memory requirements must be specified",
                   hint='[{"type": "CPU", "count": 1}, {"type": "MEMORY", "sizeInMB": 128}]')  # fmt: skip
-_PLACEMENT_F = _F("placementPolicy", _PLACEMENT)
+_PLACEMENT_F = WireField("placementPolicy", _PLACEMENT)
 _COMMON_TAIL = [
-    _F("tags", _StrMap()),
-    _F("env", _StrMap()),
-    _F("args", _List(_Str()), max_items=2048),
-    _F("devices", _List(_DEVICE)),
+    WireField("tags", WireStrMap()),
+    WireField("env", WireStrMap()),
+    WireField("args", WireList(WireStr()), max_items=2048),
+    WireField("devices", WireList(_DEVICE)),
 ]
 
-_APP_SPEC = _Obj(
+APP_SPEC_SCHEMA = WireObject(
     "ApplicationSpec",
     [
-        _F("name", _Str(_NAME_PATTERN, _NAME_MSG), "empty", "- Application name is mandatory", hint="'MY_APP'"),
-        _F("version", _Str(_NAME_PATTERN, _NAME_MSG), "empty", "- App version is mandatory", hint="'1'"),
+        WireField("name", WireStr(_NAME_PATTERN, _NAME_MSG), "empty", "- Application name is mandatory", hint="'MY_APP'"),
+        WireField("version", WireStr(_NAME_PATTERN, _NAME_MSG), "empty", "- App version is mandatory", hint="'1'"),
         _EXECUTABLE_F,
-        _F("exposedPorts", _List(_PORT), "empty", "- Port specifications are needed",
+        WireField("exposedPorts", WireList(_PORT), "empty", "- Port specifications are needed",
            hint='[{"name": "main", "port": 8000, "type": "HTTP"}]'),  # fmt: skip
-        _F("volumes", _List(_VOLUME)),
-        _F("configs", _List(_CONFIG)),
-        _F("type", _Enum("JobType", ("SERVICE", "COMPUTATION", "LOCAL_SERVICE")), "null",
+        WireField("volumes", WireList(_VOLUME)),
+        WireField("configs", WireList(_CONFIG)),
+        WireField("type", WireEnum("JobType", ("SERVICE", "COMPUTATION", "LOCAL_SERVICE")), "null",
            "- Specify if job is a computation or a service", hint="'SERVICE'"),  # fmt: skip
-        _F("logging", _LOGGING),
+        WireField("logging", _LOGGING),
         _RESOURCES_F,
         _PLACEMENT_F,
-        _F("healthcheck", _CHECK, "null", hint='{"mode": {...}, "timeout": "1 second", "interval": "5 seconds", "attempts": 3}'),
-        _F("readiness", _CHECK, "null", hint='{"mode": {...}, "timeout": "1 second", "interval": "3 seconds", "attempts": 3}'),
+        WireField("healthcheck", _CHECK, "null", hint='{"mode": {...}, "timeout": "1 second", "interval": "5 seconds", "attempts": 3}'),
+        WireField("readiness", _CHECK, "null", hint='{"mode": {...}, "timeout": "1 second", "interval": "3 seconds", "attempts": 3}'),
         *_COMMON_TAIL[:3],
-        _F("exposureSpec", _EXPOSURE),
-        _F("preShutdown", _PRE_SHUTDOWN),
+        WireField("exposureSpec", _EXPOSURE),
+        WireField("preShutdown", _PRE_SHUTDOWN),
         _COMMON_TAIL[3],
-        _F("userSpec", _USER),
+        WireField("userSpec", _USER),
     ],
 )
 
-_TASK_SPEC = _Obj(
+TASK_SPEC_SCHEMA = WireObject(
     "TaskSpec",
     [
-        _F("sourceAppName", _Str(_NAME_PATTERN, _NAME_MSG), "empty", "- Source Application name is mandatory",
+        WireField("sourceAppName", WireStr(_NAME_PATTERN, _NAME_MSG), "empty", "- Source Application name is mandatory",
            hint="the name of an existing Drove app"),  # fmt: skip
-        _F("taskId", _Str(_NAME_PATTERN, _NAME_MSG), "empty", "- Task ID is mandatory", hint="'T0012'"),
+        WireField("taskId", WireStr(_NAME_PATTERN, _NAME_MSG), "empty", "- Task ID is mandatory", hint="'T0012'"),
         _EXECUTABLE_F,
-        _F("volumes", _List(_VOLUME)),
-        _F("configs", _List(_CONFIG)),
-        _F("logging", _LOGGING),
+        WireField("volumes", WireList(_VOLUME)),
+        WireField("configs", WireList(_CONFIG)),
+        WireField("logging", _LOGGING),
         _RESOURCES_F,
         _PLACEMENT_F,
         *_COMMON_TAIL,
-        _F("userSpec", _USER),
+        WireField("userSpec", _USER),
     ],
 )
 
@@ -1027,7 +1048,8 @@ def _server_failures(data: Mapping[str, Any], kind: str) -> list[Problem]:
     return out
 
 
-def _common_checks(data: Mapping[str, Any], options: SpecCheckOptions, what: str) -> list[Problem]:
+def common_spec_checks(data: Mapping[str, Any], options: SpecCheckOptions, what: str) -> list[Problem]:
+    """The §3.2 spec checks shared by apps and tasks (``what`` is ``"apps"`` or ``"tasks"``)."""
     problems: list[Problem] = []
     types = {r.get("type") for r in data.get("resources") or [] if r}
     if "CPU" not in types:
@@ -1075,7 +1097,8 @@ def _common_checks(data: Mapping[str, Any], options: SpecCheckOptions, what: str
     return problems
 
 
-def _app_checks(data: Mapping[str, Any], options: SpecCheckOptions) -> list[Problem]:
+def app_spec_checks(data: Mapping[str, Any], options: SpecCheckOptions) -> list[Problem]:
+    """The §3.2 spec checks of an app (port names, exposure) plus the common ones and the provider's own."""
     names = [p["name"] for p in data.get("exposedPorts") or [] if p and "name" in p]
     problems: list[Problem] = []
     for check in ("healthcheck", "readiness"):
@@ -1093,7 +1116,7 @@ def _app_checks(data: Mapping[str, Any], options: SpecCheckOptions) -> list[Prob
         if mode["type"] == "HTTP" and "protocol" not in mode:
             problems.append(Problem("provider", f"{check}.mode.protocol", "protocol is required",
                                     "is required: the executor needs it; add 'HTTP' or 'HTTPS'"))  # fmt: skip
-    problems.extend(_common_checks(data, options, "apps"))
+    problems.extend(common_spec_checks(data, options, "apps"))
     exposure = data.get("exposureSpec")
     if exposure and exposure.get("portName") not in names:
         port = exposure.get("portName")
@@ -1123,8 +1146,8 @@ def _app_checks(data: Mapping[str, Any], options: SpecCheckOptions) -> list[Prob
 # --------------------------------------------------------------------------------------------
 
 
-def _validate(
-    schema: _Node,
+def validate_payload(
+    schema: WireNode,
     data: Any,
     checks: Callable[[Mapping[str, Any]], list[Problem]],
     server: Callable[[Mapping[str, Any]], list[Problem]],
@@ -1137,6 +1160,10 @@ def _validate(
         normalised = schema.walk(data, "", ctx)
     except _JsonAbort as abort:
         return None, [abort.problem]
+    except RecursionError:
+        # absurdly nested payloads (e.g. COMPOSITE in COMPOSITE ...): Jackson caps nesting depth too
+        message = "Document nesting depth exceeds the maximum allowed"
+        return None, [Problem("json", "", message, "is nested far too deeply; flatten it")]
     if ctx.problems:  # bean validation failed: Drove answers before its spec checks run
         return normalised, ctx.problems
     failures = server(normalised)
@@ -1145,7 +1172,7 @@ def _validate(
     return normalised, checks(normalised)
 
 
-def _wire_error(problems: list[Problem], prefix: str = "") -> DroveWireError | None:
+def wire_error(problems: list[Problem], prefix: str = "") -> DroveWireError | None:
     """The error Drove answers for these problems (provider-only problems do not count)."""
     wire = [p for p in problems if p.kind != "provider"]
     if not wire:
@@ -1161,7 +1188,7 @@ def _wire_error(problems: list[Problem], prefix: str = "") -> DroveWireError | N
 def _prefix_message(problem: Problem, prefix: str) -> str:
     # bean-validation messages start with the property path; nested payloads (CREATE's "spec") extend it
     if prefix and problem.kind == "command" and problem.path and problem.message.startswith(problem.path):
-        return _prefixed(prefix, problem.message)
+        return prefixed_path(prefix, problem.message)
     return problem.message
 
 
@@ -1172,16 +1199,18 @@ def raise_input_error(problems: list[Problem], prefix: str) -> NoReturn:
     first = problems[0]
     problem = first.problem
     if len(problems) > 1:
-        others = "; ".join(f"{_prefixed(prefix, p.path) or prefix}: {p.problem}" for p in problems[1:5])
+        others = "; ".join(f"{prefixed_path(prefix, p.path) or prefix}: {p.problem}" for p in problems[1:5])
         problem += f" (also: {others})"
-    raise DroveInputError(_prefixed(prefix, first.path) or prefix, problem)
+    raise DroveInputError(prefixed_path(prefix, first.path) or prefix, problem)
 
 
-def _app_server(data: Mapping[str, Any]) -> list[Problem]:
+def app_server_failures(data: Mapping[str, Any]) -> list[Problem]:
+    """The 500s an app spec causes (see :func:`_server_failures`)."""
     return _server_failures(data, "com.phonepe.drove.models.application.ApplicationSpec")
 
 
-def _task_server(data: Mapping[str, Any]) -> list[Problem]:
+def task_server_failures(data: Mapping[str, Any]) -> list[Problem]:
+    """The 500s a task spec causes (see :func:`_server_failures`)."""
     return _server_failures(data, "com.phonepe.drove.models.task.TaskSpec")
 
 
@@ -1190,7 +1219,7 @@ def validate_application_spec_problems(
 ) -> tuple[dict[str, Any] | None, list[Problem]]:
     """Every problem Drove (and the provider) would find in an app spec, without raising."""
     opts = options or SpecCheckOptions()
-    return _validate(_APP_SPEC, data, lambda d: _app_checks(d, opts), _app_server)
+    return validate_payload(APP_SPEC_SCHEMA, data, lambda d: app_spec_checks(d, opts), app_server_failures)
 
 
 def validate_task_spec_problems(
@@ -1198,7 +1227,7 @@ def validate_task_spec_problems(
 ) -> tuple[dict[str, Any] | None, list[Problem]]:
     """Every problem Drove (and the provider) would find in a task spec, without raising."""
     opts = options or SpecCheckOptions()
-    return _validate(_TASK_SPEC, data, lambda d: _common_checks(d, opts, "tasks"), _task_server)
+    return validate_payload(TASK_SPEC_SCHEMA, data, lambda d: common_spec_checks(d, opts, "tasks"), task_server_failures)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1219,7 +1248,7 @@ def check_application_spec(
     :raises DroveWireError: what Drove would answer.
     """
     normalised, problems = validate_application_spec_problems(data, options)
-    error = _wire_error(problems, prefix)
+    error = wire_error(problems, prefix)
     if error is not None:
         raise error
     assert normalised is not None
@@ -1229,7 +1258,7 @@ def check_application_spec(
 def check_task_spec(data: Any, *, options: SpecCheckOptions | None = None, prefix: str = "") -> TaskSpec:
     """Validate a task spec as the controller does (emulator face). See :func:`check_application_spec`."""
     normalised, problems = validate_task_spec_problems(data, options)
-    error = _wire_error(problems, prefix)
+    error = wire_error(problems, prefix)
     if error is not None:
         raise error
     assert normalised is not None
@@ -1283,7 +1312,7 @@ def echo_spec(spec: ApplicationSpec | TaskSpec | Mapping[str, Any]) -> dict[str,
     if not isinstance(spec, _Spec):
         # a raw dict is validated first, so an invalid one raises DroveWireError, never a walk error
         spec = check_task_spec(spec) if "taskId" in spec else check_application_spec(spec)
-    schema = _TASK_SPEC if isinstance(spec, TaskSpec) else _APP_SPEC
+    schema = TASK_SPEC_SCHEMA if isinstance(spec, TaskSpec) else APP_SPEC_SCHEMA
     return schema.walk(spec.to_wire(), "", _Ctx(echo=True))
 
 

@@ -818,3 +818,26 @@ def test_damaged_specs_fail_only_with_drove_errors(base, check, parse):
             pass  # the provider may be stricter (e.g. an HTTP check without protocol)
     # the damage reaches every stage of the checks
     assert all(outcomes.values()), outcomes
+
+
+@pytest.mark.parametrize("raw", ['{"a": NaN}', '{"a": Infinity}', "[" * 100_000 + "]" * 100_000])
+def test_load_json_body_rejects_what_jackson_rejects(raw):
+    from airflow_provider_drove.drove.specs import load_json_body
+
+    with pytest.raises(DroveWireError) as info:
+        load_json_body(raw)
+    assert info.value.kind == "json"
+
+
+def test_absurd_nesting_is_a_json_failure_not_a_crash():
+    policy: dict[str, Any] = {"type": "ANY"}
+    for _ in range(5000):
+        policy = {"type": "COMPOSITE", "combiner": "AND", "policies": [policy]}
+    with pytest.raises(DroveWireError) as info:
+        check_application_spec(mutate(APP, {"placementPolicy": policy}))
+    assert info.value.kind == "json"
+    # a reasonable nesting is fine
+    nested: dict[str, Any] = {"type": "ANY"}
+    for _ in range(20):
+        nested = {"type": "COMPOSITE", "combiner": "OR", "policies": [nested]}
+    check_application_spec(mutate(APP, {"placementPolicy": nested}))
