@@ -19,7 +19,7 @@ def test_s7_4_pull_fail_loops_in_scaling_requested_with_fresh_ids_until_cancelle
     assert app["state"] == "SCALING_REQUESTED" and app["requiredInstances"] == 1 and app["healthyInstances"] == 0
     old = api.old(app_id)
     assert len({i["instanceId"] for i in old}) == len(old) > 4
-    assert {i["state"] for i in old} == {"STOPPED"}
+    assert {i["state"] for i in old} <= {"PROVISIONING_FAILED", "STOPPED"}  # the loop goes on meanwhile
     assert all(i["errorMessage"].startswith("Error while pulling image ghcr.io/acme/pull-fail-app:1.0: Status 404") for i in old)
     assert "pull access denied for acme/pull-fail-app" in old[0]["errorMessage"]
     assert api.post(f"/applications/operations/{app_id}/cancel").status_code == 200
@@ -105,5 +105,5 @@ def test_s13_startup_seconds_knob(api: Api, drove_emulator) -> None:
     assert api.instances(app_id)[0]["state"] == "STARTING"
     drove_emulator.control.advance(36)
     assert api.instances(app_id)[0]["state"] == "STARTING"
-    drove_emulator.control.advance(4)  # STARTING began at 2.5 s (pending 0.5 s + pull 2 s)
+    drove_emulator.control.advance(3.7)  # STARTING began at 2.5 s (pending 0.5 s + pull 2 s)
     assert api.instances(app_id)[0]["state"] == "UNREADY"
