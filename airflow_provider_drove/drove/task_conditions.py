@@ -26,7 +26,7 @@ The module also holds the offset bookkeeping for following a task's log file thr
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_drove.drove.conditions import Outcome, Verdict
@@ -205,133 +205,53 @@ def summarize_task(task: TaskInfo) -> dict[str, Any]:
 # One wait, shared by the operator's loop, the sensor and the trigger
 # ---------------------------------------------------------------------------------------------
 
-#: How a wait for a task ends (also the ``status`` of the trigger's event).
-WAIT_SUCCESS = "success"
-WAIT_FAILED = "failed"
-WAIT_TIMEOUT = "timeout"
-WAIT_ERROR = "error"
-WAIT_WAITING = "waiting"
-
-#: Consecutive transient errors (5xx, no reachable controller) a wait tolerates before giving up.
-DEFAULT_MAX_CONSECUTIVE_ERRORS = 5
-
-
-@dataclass(frozen=True)
-class WaitStep:
-    """What a wait does after one poll.
-
-    :param status: ``waiting`` (poll again), or how the wait ends: ``success``, ``failed``,
-        ``timeout`` (the caller's deadline passed; the operator then sends KILL) or ``error``
-        (Drove could not be read too many times in a row).
-    :param message: one human line explaining it.
-    """
-
-    status: str
-    message: str
-
-    @property
-    def finished(self) -> bool:
-        """The wait is over."""
-        return self.status != WAIT_WAITING
-
 
 @dataclass
 class TaskWatch:
-    """The state of one wait for one task; the clock is passed in, so it stays pure.
+    """What a wait for one task remembers to judge it: since when a missing task is pending.
+
+    The polling loop around it (deadline, sleeps, error budget) is the provider's shared one
+    (``triggers/application.py``: ``poll_sync`` and ``DrovePollingTrigger``).
 
     :param source_app_name: the task's ``sourceAppName``.
     :param task_id: the user task id.
     :param pending_since: epoch seconds from which a missing task counts as pending (CREATE time,
         or the sensor's first poke).
     :param pending_grace_seconds: how long a missing task counts as pending.
-    :param deadline: epoch seconds after which an unfinished task times out; None for no deadline.
-    :param max_consecutive_errors: transient errors in a row tolerated before the wait ends in ``error``.
-    :param consecutive_errors: transient errors seen in a row so far.
     """
 
     source_app_name: str
     task_id: str
     pending_since: float
     pending_grace_seconds: float = DEFAULT_PENDING_GRACE_SECONDS
-    deadline: float | None = None
-    max_consecutive_errors: int = DEFAULT_MAX_CONSECUTIVE_ERRORS
-    consecutive_errors: int = 0
 
     @property
     def label(self) -> str:
         """``APP/TASK``."""
         return task_label(self.source_app_name, self.task_id)
 
-    def observe(self, task: TaskInfo | None, now: float) -> WaitStep:
-        """Judge one successful read of the task.
+    def observe(self, task: TaskInfo | None, now: float) -> Verdict:
+        """Judge one read of the task.
 
         :param task: the task, or None when Drove answered "No such task instance".
         :param now: the current time, epoch seconds.
-        :return: the step.
+        :return: the verdict.
         """
-        self.consecutive_errors = 0
-        verdict = evaluate_task(
+        return evaluate_task(
             task,
             source_app_name=self.source_app_name,
             task_id=self.task_id,
             pending_seconds=now - self.pending_since,
             pending_grace_seconds=self.pending_grace_seconds,
         )
-        if verdict.status is Outcome.DONE:
-            return WaitStep(WAIT_SUCCESS, verdict.message)
-        if verdict.status is Outcome.FAILED:
-            return WaitStep(WAIT_FAILED, verdict.message)
-        return self._unless_late(now, verdict.message)
-
-    def error(self, error: BaseException, now: float) -> WaitStep:
-        """Count one transient failure to read the task.
-
-        :param error: what went wrong (its text goes into the message; it never holds secrets,
-            the hooks make sure of that).
-        :param now: the current time, epoch seconds.
-        :return: ``error`` once more than ``max_consecutive_errors`` happened in a row, else the
-            deadline check.
-        """
-        self.consecutive_errors += 1
-        text = f"{type(error).__name__}: {error}"
-        if self.consecutive_errors > self.max_consecutive_errors:
-            return WaitStep(
-                WAIT_ERROR,
-                f"Could not read Drove task {self.label} {self.consecutive_errors} times in a row; last error {text}",
-            )
-        return self._unless_late(
-            now,
-            f"transient error {self.consecutive_errors}/{self.max_consecutive_errors} reading Drove task "
-            f"{self.label}: {text}",
-        )
-
-    def _unless_late(self, now: float, message: str) -> WaitStep:
-        if self.deadline is not None and now >= self.deadline:
-            allowed = self.deadline - self.pending_since
-            return WaitStep(
-                WAIT_TIMEOUT,
-                f"Drove task {self.label} did not finish within {allowed:.0f}s (last seen: {message})",
-            )
-        return WaitStep(WAIT_WAITING, message)
-
-    def sleep_seconds(self, poll_interval: float, now: float) -> float:
-        """How long to sleep before the next poll: the interval, cut short by the deadline.
-
-        :param poll_interval: the caller's poll interval in seconds.
-        :param now: the current time, epoch seconds.
-        :return: seconds to sleep (never negative).
-        """
-        if self.deadline is None:
-            return poll_interval
-        return max(0.0, min(poll_interval, self.deadline - now))
 
 
 # ---------------------------------------------------------------------------------------------
-# Following a task's log file (§6.6)
+# Following a task's log files (§6.6)
 # ---------------------------------------------------------------------------------------------
 
-#: The file Drove's executors write a container's output to.
-DEFAULT_LOG_FILE = "output.log"
+#: The files Drove's executors write a container's stdout and stderr to, in the order followed.
+DEFAULT_LOG_FILES = ("output.log", "error.log")
 
 #: The ``/logfiles/{kind}/...`` kind for tasks.
 TASK_LOG_KIND = "tasks"
@@ -340,25 +260,14 @@ TASK_LOG_KIND = "tasks"
 LOG_CHUNK_BYTES = 32768
 
 
-def log_prefix(source_app_name: str, task_id: str) -> str:
-    """What each forwarded log line starts with in the Airflow task log.
+def choose_log_files(files: list[str]) -> list[str]:
+    """Pick the files to follow from ``/logfiles/tasks/{app}/{id}/list``.
 
-    :param source_app_name: the task's ``sourceAppName``.
-    :param task_id: the user task id.
-    :return: ``"[drove APP/TASK]"``.
+    :param files: the names Drove listed (rotated copies such as ``output.log.1`` included).
+    :return: ``output.log`` and ``error.log`` when listed, else the first name, else nothing.
     """
-    return f"[drove {task_label(source_app_name, task_id)}]"
-
-
-def choose_log_file(files: list[str]) -> str | None:
-    """Pick the file to follow from ``/logfiles/tasks/{app}/{id}/list``.
-
-    :param files: the names Drove listed.
-    :return: ``output.log`` when present, else the first name, else None (nothing to read yet).
-    """
-    if DEFAULT_LOG_FILE in files:
-        return DEFAULT_LOG_FILE
-    return files[0] if files else None
+    known = [name for name in DEFAULT_LOG_FILES if name in files]
+    return known or files[:1]
 
 
 @dataclass
@@ -367,22 +276,19 @@ class LogTail:
 
     Drove's ``read`` endpoint answers ``{"data": ..., "offset": n}`` where ``offset`` is where
     ``data`` starts (bytes); the next read starts at ``offset + len(data in bytes)``. A read with
-    ``offset=-1`` returns no data and the current end of the file. The tail reads from the start of
-    the file so that lines printed before the first poll are not lost.
+    ``offset=-1`` returns no data and the current end of the file, which would skip what the task
+    printed before the first poll, so the tail reads from the start of the file instead.
 
-    :param file_name: the log file being followed (None until one is chosen).
+    :param file_name: the log file being followed.
     :param offset: the byte offset of the next read.
     :param partial: text after the last newline, held until its line is complete.
     :param lines_seen: how many complete lines were handed out so far.
-    :param unavailable_reported: whether the caller already said the logs cannot be read (not
-        carried across a deferral: saying it once per process is enough).
     """
 
-    file_name: str | None = None
+    file_name: str
     offset: int = 0
     partial: str = ""
     lines_seen: int = 0
-    unavailable_reported: bool = False
 
     def feed(self, data: str, start_offset: int) -> list[str]:
         """Take one chunk and return the complete lines it finishes.
@@ -401,15 +307,6 @@ class LogTail:
         self.lines_seen += len(lines)
         return lines
 
-    def pick_file(self, files: list[str]) -> bool:
-        """Choose the file to follow from a listing (see :func:`choose_log_file`).
-
-        :param files: the names Drove listed.
-        :return: whether there is a file to read.
-        """
-        self.file_name = choose_log_file(files)
-        return self.file_name is not None
-
     @staticmethod
     def reached_end(data: str) -> bool:
         """Whether a chunk was the last one available now (shorter than asked for).
@@ -418,34 +315,6 @@ class LogTail:
         :return: True when no more data is waiting.
         """
         return len(data.encode("utf-8")) < LOG_CHUNK_BYTES
-
-    def unavailable_notice(self, label: str, reason: str) -> str | None:
-        """The line to log when the logs cannot be read, once per tail.
-
-        :param label: the task label.
-        :param reason: why (Drove's answer, or "no log file listed yet").
-        :return: the line, or None when it was already said.
-        """
-        if self.unavailable_reported:
-            return None
-        self.unavailable_reported = True
-        return (
-            f"Logs of Drove task {label} are not available ({reason}); the wait goes on and will "
-            "forward them if they appear"
-        )
-
-    def final_notice(self, label: str) -> str | None:
-        """The line to log at the end when not a single log line could be read.
-
-        :param label: the task label.
-        :return: the line, or None when lines were forwarded.
-        """
-        if self.lines_seen:
-            return None
-        return (
-            f"No log lines of Drove task {label} could be read through the controller's /logfiles "
-            "API (204 means the controller could not locate the task's executor)"
-        )
 
     def flush(self) -> list[str]:
         """Hand out the last incomplete line (at the end of the task).
@@ -459,26 +328,101 @@ class LogTail:
         return [line]
 
     def to_json(self) -> dict[str, Any]:
-        """The tail's position as plain JSON (carried by a trigger across a deferral).
+        """The position as plain JSON; the held partial line is simply read again.
 
-        :return: ``file_name``, ``offset`` and ``lines_seen``; the partial line is re-read.
+        :return: ``offset`` and ``lines_seen``.
         """
-        return {
-            "file_name": self.file_name,
-            "offset": self.offset - len(self.partial.encode("utf-8")),
-            "lines_seen": self.lines_seen,
-        }
+        return {"offset": self.offset - len(self.partial.encode("utf-8")), "lines_seen": self.lines_seen}
+
+
+@dataclass
+class TaskLogs:
+    """Following a task's log files: which files, where each one is, what was said about them.
+
+    :param source_app_name: the task's ``sourceAppName``.
+    :param task_id: the user task id.
+    :param tails: one :class:`LogTail` per followed file (empty until the files are listed).
+    :param unavailable_reported: whether "logs not available" was said already (once per process).
+    """
+
+    source_app_name: str
+    task_id: str
+    tails: dict[str, LogTail] = field(default_factory=dict)
+    unavailable_reported: bool = False
+
+    @property
+    def label(self) -> str:
+        """``APP/TASK``."""
+        return task_label(self.source_app_name, self.task_id)
+
+    def prefix(self, tail: LogTail) -> str:
+        """What each forwarded line starts with: ``[drove APP/TASK]``, plus the file when not stdout.
+
+        :param tail: the file the line came from.
+        :return: the prefix.
+        """
+        where = "" if tail.file_name == DEFAULT_LOG_FILES[0] else f" {tail.file_name}"
+        return f"[drove {self.label}{where}]"
+
+    def pick_files(self, files: list[str]) -> bool:
+        """Start following the files chosen from a listing (see :func:`choose_log_files`).
+
+        :param files: the names Drove listed.
+        :return: whether there is anything to read.
+        """
+        for name in choose_log_files(files):
+            self.tails.setdefault(name, LogTail(name))
+        return bool(self.tails)
+
+    @property
+    def lines_seen(self) -> int:
+        """Lines forwarded from all files."""
+        return sum(tail.lines_seen for tail in self.tails.values())
+
+    def unavailable_notice(self, reason: str) -> str | None:
+        """The line to log when the logs cannot be read, once.
+
+        :param reason: why (Drove's answer, or "no log file listed yet").
+        :return: the line, or None when it was already said.
+        """
+        if self.unavailable_reported:
+            return None
+        self.unavailable_reported = True
+        return (
+            f"Logs of Drove task {self.label} are not available ({reason}); the wait goes on and will "
+            "forward them if they appear"
+        )
+
+    def final_notice(self) -> str | None:
+        """The line to log at the end when not a single log line could be read.
+
+        :return: the line, or None when lines were forwarded.
+        """
+        if self.lines_seen:
+            return None
+        return (
+            f"No log lines of Drove task {self.label} could be read through the controller's /logfiles "
+            "API (an answer 204 means the controller could not locate the task's executor)"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """Every file's position as plain JSON (a trigger carries it across a deferral).
+
+        :return: ``{file name: {"offset", "lines_seen"}}``.
+        """
+        return {name: tail.to_json() for name, tail in self.tails.items()}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any] | None) -> LogTail:
-        """Rebuild a tail from :meth:`to_json`.
+    def from_json(cls, source_app_name: str, task_id: str, data: dict[str, Any] | None) -> TaskLogs:
+        """Rebuild from :meth:`to_json`.
 
-        :param data: the JSON, or None for a fresh tail.
-        :return: the tail.
+        :param source_app_name: the task's ``sourceAppName``.
+        :param task_id: the user task id.
+        :param data: the JSON, or None to start from the beginning.
+        :return: the follower state.
         """
-        data = data or {}
-        return cls(
-            file_name=data.get("file_name"),
-            offset=int(data.get("offset") or 0),
-            lines_seen=int(data.get("lines_seen") or 0),
-        )
+        tails = {
+            name: LogTail(name, offset=int(pos.get("offset") or 0), lines_seen=int(pos.get("lines_seen") or 0))
+            for name, pos in (data or {}).items()
+        }
+        return cls(source_app_name, task_id, tails)

@@ -12,7 +12,8 @@ from airflow_provider_drove.drove.task_conditions import (
     DEFAULT_PENDING_GRACE_SECONDS,
     LogTail,
     TaskWatch,
-    choose_log_file,
+    TaskLogs,
+    choose_log_files,
     evaluate_task,
     pending_grace_seconds,
     summarize_task,
@@ -181,14 +182,19 @@ def test_summarize_pending_task() -> None:
 
 @pytest.mark.parametrize(
     ("files", "chosen"),
-    [(["output.log", "output.log.1"], "output.log"), (["a.log"], "a.log"), ([], None)],
+    [
+        (["output.log", "error.log", "output.log.1"], ["output.log", "error.log"]),
+        (["error.log"], ["error.log"]),
+        (["a.log", "b.log"], ["a.log"]),
+        ([], []),
+    ],
 )
-def test_choose_log_file(files: list[str], chosen: str | None) -> None:
-    assert choose_log_file(files) == chosen
+def test_choose_log_files(files: list[str], chosen: list[str]) -> None:
+    assert choose_log_files(files) == chosen
 
 
 def test_log_tail_joins_lines_across_chunks() -> None:
-    tail = LogTail(file_name="output.log")
+    tail = LogTail("output.log")
     assert tail.feed("first line\nsec", 0) == ["first line"]
     assert tail.offset == len("first line\nsec")
     assert tail.feed("ond\r\nthird\n", tail.offset) == ["second", "third"]
@@ -200,94 +206,59 @@ def test_log_tail_joins_lines_across_chunks() -> None:
 
 
 def test_log_tail_counts_offsets_in_bytes() -> None:
-    tail = LogTail()
+    tail = LogTail("output.log")
     tail.feed("héllo\n", 0)
     assert tail.offset == 7  # "é" is two bytes in UTF-8
 
 
 def test_log_tail_follows_drove_when_the_file_restarts() -> None:
-    tail = LogTail()
+    tail = LogTail("output.log")
     tail.feed("abc\npartial", 0)
     assert tail.feed("new\n", 0) == ["new"]
     assert tail.offset == 4
 
 
-def test_log_tail_json_round_trip_rereads_the_partial_line() -> None:
-    tail = LogTail(file_name="output.log")
-    tail.feed("one\ntw", 0)
-    data = tail.to_json()
-    assert data == {"file_name": "output.log", "offset": 4, "lines_seen": 1}
-    again = LogTail.from_json(data)
-    assert again.feed("two\n", 4) == ["two"]
-    assert LogTail.from_json(None) == LogTail()
+def test_log_tail_sees_the_end() -> None:
+    assert LogTail.reached_end("short")
+    assert not LogTail.reached_end("x" * 32768)
 
 
-def watch(deadline: float | None = None) -> TaskWatch:
-    return TaskWatch(
-        source_app_name="TEST_APP",
-        task_id="T0012",
-        pending_since=1000.0,
-        pending_grace_seconds=30.0,
-        deadline=deadline,
-        max_consecutive_errors=2,
-    )
+def test_task_logs_json_round_trip_rereads_the_partial_line() -> None:
+    logs = TaskLogs("A", "T")
+    assert logs.pick_files(["output.log", "error.log"])
+    logs.tails["output.log"].feed("one\ntw", 0)
+    data = logs.to_json()
+    assert data == {"output.log": {"offset": 4, "lines_seen": 1}, "error.log": {"offset": 0, "lines_seen": 0}}
+    again = TaskLogs.from_json("A", "T", data)
+    assert again.tails["output.log"].feed("two\n", 4) == ["two"]
+    assert again.lines_seen == 2
+    assert TaskLogs.from_json("A", "T", None) == TaskLogs("A", "T")
 
 
-def test_watch_success_failure_and_pending() -> None:
-    w = watch()
-    assert w.observe(task(), 1001.0).status == "success"
-    assert w.observe(task(taskResult={"status": "FAILED", "exitCode": 1}), 1001.0).status == "failed"
-    pending = w.observe(None, 1030.0)
-    assert pending.status == "waiting" and not pending.finished
-    lost = w.observe(None, 1031.0)
-    assert lost.status == "failed" and lost.finished
-
-
-def test_watch_deadline_turns_waiting_into_timeout_but_not_a_result() -> None:
-    w = watch(deadline=1100.0)
-    assert w.observe(task(state="RUNNING", taskResult=None), 1099.0).status == "waiting"
-    step = w.observe(task(state="RUNNING", taskResult=None), 1100.0)
-    assert step.status == "timeout"
-    assert step.message == "Drove task TEST_APP/T0012 did not finish within 100s (last seen: Drove task TEST_APP/T0012 is RUNNING)"
-    # a result that arrives at the deadline still counts
-    assert w.observe(task(), 1200.0).status == "success"
-
-
-def test_watch_tolerates_a_bounded_run_of_errors() -> None:
-    w = watch()
-    assert w.error(RuntimeError("503"), 1001.0).status == "waiting"
-    assert w.error(RuntimeError("503"), 1002.0).status == "waiting"
-    step = w.error(RuntimeError("still 503"), 1003.0)
-    assert step.status == "error"
-    assert step.message == "Could not read Drove task TEST_APP/T0012 3 times in a row; last error RuntimeError: still 503"
-    # a good read resets the count
-    w.observe(task(state="RUNNING", taskResult=None), 1004.0)
-    assert w.error(RuntimeError("503"), 1005.0).status == "waiting"
-
-
-def test_watch_error_after_deadline_is_a_timeout() -> None:
-    assert watch(deadline=1010.0).error(RuntimeError("x"), 1011.0).status == "timeout"
-
-
-@pytest.mark.parametrize(("deadline", "now", "expected"), [(None, 1000.0, 5.0), (1010.0, 1008.0, 2.0), (1010.0, 1011.0, 0.0), (1100.0, 1000.0, 5.0)])
-def test_watch_sleep_is_cut_by_the_deadline(deadline: float | None, now: float, expected: float) -> None:
-    assert watch(deadline).sleep_seconds(5.0, now) == expected
+def test_task_logs_prefixes_name_the_file_unless_stdout() -> None:
+    logs = TaskLogs("A", "T")
+    logs.pick_files(["output.log", "error.log"])
+    assert logs.prefix(logs.tails["output.log"]) == "[drove A/T]"
+    assert logs.prefix(logs.tails["error.log"]) == "[drove A/T error.log]"
 
 
 def test_log_notices_are_said_once() -> None:
-    tail = LogTail()
-    assert tail.unavailable_notice("A/T", "HTTP 204") == (
+    logs = TaskLogs("A", "T")
+    assert not logs.pick_files([])
+    assert logs.unavailable_notice("HTTP 204") == (
         "Logs of Drove task A/T are not available (HTTP 204); the wait goes on and will forward them if they appear"
     )
-    assert tail.unavailable_notice("A/T", "HTTP 204") is None
-    assert "No log lines of Drove task A/T" in (tail.final_notice("A/T") or "")
-    tail.feed("x\n", 0)
-    assert tail.final_notice("A/T") is None
+    assert logs.unavailable_notice("HTTP 204") is None
+    assert "No log lines of Drove task A/T" in (logs.final_notice() or "")
+    logs.pick_files(["output.log"])
+    logs.tails["output.log"].feed("x\n", 0)
+    assert logs.final_notice() is None
 
 
-def test_log_tail_picks_a_file_and_sees_the_end() -> None:
-    tail = LogTail()
-    assert not tail.pick_file([])
-    assert tail.pick_file(["output.log"]) and tail.file_name == "output.log"
-    assert LogTail.reached_end("short")
-    assert not LogTail.reached_end("x" * 32768)
+def test_watch_counts_pending_time_from_its_start() -> None:
+    w = TaskWatch(source_app_name="TEST_APP", task_id="T0012", pending_since=1000.0, pending_grace_seconds=30.0)
+    assert w.label == "TEST_APP/T0012"
+    assert w.observe(task(), 1001.0).status is Outcome.DONE
+    assert w.observe(None, 1030.0).status is Outcome.WAITING
+    lost = w.observe(None, 1031.0)
+    assert lost.status is Outcome.FAILED and "31s after it was expected (allowed 30s)" in lost.message

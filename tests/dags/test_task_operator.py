@@ -1,0 +1,248 @@
+"""DroveRunTaskOperator in real Airflow runs (``dag.test()``) against the Drove emulator.
+
+Each behaviour runs twice: waiting in the worker (sync) and deferred to the trigger (which
+``dag.test()`` runs inline). The emulator's task knobs come from the spec's env
+(``DROVE_EMULATOR_EXIT_CODE``, ``DROVE_EMULATOR_RUN_SECONDS``, ``DROVE_EMULATOR_OUTPUT``); its clock
+runs 50x, so a task's whole life takes a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from airflow_provider_drove.exceptions import DroveValidationError
+from airflow_provider_drove.hooks.drove import DroveHook
+
+MODES = [pytest.param(False, id="sync"), pytest.param(True, id="deferred")]
+
+HEADER = """
+import pendulum
+from airflow_provider_drove.operators.task import DroveRunTaskOperator
+try:
+    from airflow.sdk import DAG
+except ImportError:  # Airflow 2
+    from airflow import DAG
+"""
+
+
+def dag_source(dag_id: str, operator_kwargs: str, *, dag_kwargs: str = "") -> str:
+    """A DAG file with one DroveRunTaskOperator ``run`` (kwargs given as Python source)."""
+    return (
+        HEADER
+        + f"""
+with DAG("{dag_id}", schedule=None, start_date=pendulum.datetime(2024, 1, 1), catchup=False{dag_kwargs}) as dag:
+    DroveRunTaskOperator(
+        task_id="run",
+        source_app_name="TEST_APP",
+        image="ghcr.io/appform-io/test-task",
+        poll_interval=0.2,
+        {operator_kwargs}
+    )
+"""
+    )
+
+
+def assert_mode(logged: str, deferrable: bool) -> None:
+    """The run took the path asked for: Airflow 3 says it paused the task, 2.11 that it ran the trigger."""
+    deferred = "Pausing task as DEFERRED" in logged or "[DAG TEST] running trigger in line" in logged
+    assert deferred is deferrable
+
+
+def xcom(result: Any, key: str, task_id: str = "run") -> Any:
+    ti = next(t for t in result.dag_run.get_task_instances() if t.task_id == task_id)
+    return ti.xcom_pull(task_ids=task_id, key=key)
+
+
+def wait_for_state(hook: DroveHook, app: str, task_id: str, state: str, timeout: float = 15.0) -> Any:
+    """Poll the emulator (real seconds) until the task reaches ``state``."""
+    end = time.monotonic() + timeout
+    while True:
+        task = hook.get_task(app, task_id)
+        if str(task.state) == state or time.monotonic() > end:
+            return task
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("deferrable", MODES)
+def test_success_returns_outcome_and_streams_logs(
+    run_dag: Any, drove_connection: str, capfd: pytest.CaptureFixture[str], deferrable: bool
+) -> None:
+    dag_id = f"task_ok_{'deferred' if deferrable else 'sync'}"
+    result = run_dag(
+        dag_source(
+            dag_id,
+            f"""deferrable={deferrable},
+        env={{"DROVE_EMULATOR_RUN_SECONDS": "2", "DROVE_EMULATOR_OUTPUT": "applying migration 0042\\nmigrated 1234 rows"}},
+        cpus=1,
+        memory_mb=256,""",
+        ),
+        dag_id,
+    )
+    out, err = capfd.readouterr()
+    assert result.state == "success", out[-3000:]
+    outcome = result.xcoms["run"]
+    task_id = xcom(result, "drove_task_id")
+    assert task_id.startswith(f"{dag_id}-run-manual") and task_id.endswith("-try1")
+    assert xcom(result, "drove_source_app_name") == "TEST_APP"
+    assert outcome["source_app_name"] == "TEST_APP" and outcome["task_id"] == task_id
+    assert (outcome["state"], outcome["result"], outcome["exit_code"]) == ("STOPPED", "SUCCESSFUL", 0)
+    assert outcome["executor_id"] and outcome["hostname"] and outcome["instance_id"].startswith("TI-")
+    assert outcome["duration_seconds"] > 0
+    # the task's own output reached the Airflow task log, line by line, with the task's prefix
+    logged = out + err
+    assert_mode(logged, deferrable)
+    assert f"[drove TEST_APP/{task_id}]" in logged
+    assert "INFO applying migration 0042" in logged and "INFO migrated 1234 rows" in logged
+    # the extra link's data is there
+    assert xcom(result, "drove_controller_url")
+
+
+@pytest.mark.parametrize("deferrable", MODES)
+def test_non_zero_exit_fails_with_exit_code_and_drove_message(
+    run_dag: Any, drove_connection: str, capfd: pytest.CaptureFixture[str], deferrable: bool
+) -> None:
+    dag_id = f"task_exit_{'deferred' if deferrable else 'sync'}"
+    result = run_dag(
+        dag_source(
+            dag_id,
+            f"""deferrable={deferrable},
+        env={{"DROVE_EMULATOR_EXIT_CODE": "3", "DROVE_EMULATOR_RUN_SECONDS": "1"}},""",
+        ),
+        dag_id,
+    )
+    out, err = capfd.readouterr()
+    assert result.state == "failed"
+    assert result.task_states["run"] == "failed"
+    task_id = xcom(result, "drove_task_id")
+    expected = (
+        f"DroveOperationFailedError: Drove task TEST_APP/{task_id} STOPPED with result FAILED, exit code 3: "
+        "Task instance exited with status: 3"
+    )
+    assert expected in out + err
+    assert_mode(out + err, deferrable)
+    # stderr of the container is forwarded too, marked with its file
+    assert f"[drove TEST_APP/{task_id} error.log]" in out + err
+
+
+@pytest.mark.parametrize("deferrable", MODES)
+def test_pull_failure_fails_without_a_result(
+    run_dag: Any, drove_connection: str, capfd: pytest.CaptureFixture[str], deferrable: bool
+) -> None:
+    dag_id = f"task_pull_{'deferred' if deferrable else 'sync'}"
+    result = run_dag(
+        dag_source(dag_id, f"deferrable={deferrable},").replace("test-task", "pull-fail-task"),
+        dag_id,
+    )
+    out, err = capfd.readouterr()
+    assert result.task_states["run"] == "failed"
+    assert "stopped without a result (the image could not be pulled" in out + err
+    assert "pull-fail-task" in out + err
+
+
+@pytest.mark.parametrize("deferrable", MODES)
+def test_timeout_kills_the_task(
+    run_dag: Any, drove_emulator: Any, drove_connection: str, capfd: pytest.CaptureFixture[str], deferrable: bool
+) -> None:
+    dag_id = f"task_timeout_{'deferred' if deferrable else 'sync'}"
+    result = run_dag(
+        dag_source(
+            dag_id,
+            f"""deferrable={deferrable},
+        drove_task_id="slow-{dag_id}",
+        timeout=1.5,
+        env={{"DROVE_EMULATOR_RUN_SECONDS": "100000"}},""",
+        ),
+        dag_id,
+    )
+    out, err = capfd.readouterr()
+    assert result.task_states["run"] == "failed"
+    assert f"DroveTimeoutError: Drove task TEST_APP/slow-{dag_id} did not finish within 1.5s" in out + err
+    assert "; sent KILL" in out + err
+    assert_mode(out + err, deferrable)
+    task = wait_for_state(DroveHook(), "TEST_APP", f"slow-{dag_id}", "STOPPED")
+    assert str(task.state) == "STOPPED"
+    assert str(task.task_result.status) == "CANCELLED" and task.task_result.exit_code == -1
+
+
+def test_retry_uses_a_fresh_task_id(run_dag: Any, drove_connection: str) -> None:
+    dag_id = "task_retry"
+    result = run_dag(
+        dag_source(
+            dag_id,
+            """retries=1,
+        retry_delay=0,
+        env={"DROVE_EMULATOR_EXIT_CODE": "{{ 1 if ti.try_number == 1 else 0 }}", "DROVE_EMULATOR_RUN_SECONDS": "1"},""",
+        ),
+        dag_id,
+    )
+    assert result.state == "success"
+    second = xcom(result, "drove_task_id")
+    assert second.endswith("-try2")
+    first = second[: -len("-try2")] + "-try1"
+    hook = DroveHook()
+    earlier = hook.get_task("TEST_APP", first)
+    assert (str(earlier.task_result.status), earlier.task_result.exit_code) == ("FAILED", 1)
+    assert result.xcoms["run"]["task_id"] == second and result.xcoms["run"]["result"] == "SUCCESSFUL"
+    # Drove refuses a second CREATE with an id whose record still exists: the derived id avoids it.
+    spec = {
+        "sourceAppName": "TEST_APP",
+        "taskId": first,
+        "executable": {"type": "DOCKER", "url": "ghcr.io/appform-io/test-task", "dockerPullTimeout": "100 seconds"},
+        "resources": [{"type": "CPU", "count": 1}, {"type": "MEMORY", "sizeInMB": 128}],
+        "placementPolicy": {"type": "ANY"},
+    }
+    with pytest.raises(DroveValidationError, match="Task already exists"):
+        hook.create_task(spec)
+
+
+def test_a_fixed_task_id_collides_with_a_clear_message_and_delete_frees_it(
+    run_dag: Any, drove_connection: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    kwargs = 'drove_task_id="{{ params.tid }}", env={"DROVE_EMULATOR_RUN_SECONDS": "1"}, delete_on_completion={{ DELETE }},'
+    first = run_dag(dag_source("task_fixed_1", kwargs.replace("{{ DELETE }}", "False"), dag_kwargs=', params={"tid": "fixed-1"}'), "task_fixed_1")
+    assert first.state == "success"
+    again = run_dag(dag_source("task_fixed_2", kwargs.replace("{{ DELETE }}", "True"), dag_kwargs=', params={"tid": "fixed-1"}'), "task_fixed_2")
+    out, err = capfd.readouterr()
+    assert again.state == "failed"
+    assert "Drove already has a task TEST_APP/fixed-1" in out + err and "Task already exists" in out + err
+    # with delete_on_completion the record is gone after the run, so the id is free again
+    third = run_dag(dag_source("task_fixed_3", kwargs.replace("{{ DELETE }}", "True"), dag_kwargs=', params={"tid": "fixed-2"}'), "task_fixed_3")
+    assert third.state == "success"
+    fourth = run_dag(dag_source("task_fixed_4", kwargs.replace("{{ DELETE }}", "True"), dag_kwargs=', params={"tid": "fixed-2"}'), "task_fixed_4")
+    assert fourth.state == "success"
+
+
+def test_full_spec_from_a_templated_json_file(run_dag: Any, drove_connection: str, tmp_path: Any) -> None:
+    spec_file = tmp_path / "task.json"
+    spec_file.write_text(
+        """{
+          "sourceAppName": "TEST_APP",
+          "taskId": "from-file-{{ params.suffix }}",
+          "executable": {"type": "DOCKER", "url": "ghcr.io/appform-io/test-task", "dockerPullTimeout": "100 seconds"},
+          "resources": [{"type": "CPU", "count": 1}, {"type": "MEMORY", "sizeInMB": 128}],
+          "placementPolicy": {"type": "ANY"},
+          "env": {"DROVE_EMULATOR_RUN_SECONDS": "1"}
+        }"""
+    )
+    source = (
+        HEADER
+        + f"""
+with DAG("task_file", schedule=None, start_date=pendulum.datetime(2024, 1, 1), catchup=False, params={{"suffix": "x1"}}) as dag:
+    DroveRunTaskOperator(task_id="run", task_spec="{spec_file}", poll_interval=0.2, stream_logs=False)
+"""
+    )
+    result = run_dag(source, "task_file")
+    assert result.state == "success"
+    assert result.xcoms["run"]["task_id"] == "from-file-x1"
+    assert xcom(result, "drove_task_id") == "from-file-x1"
+
+
+def test_no_wait_returns_ids_right_after_create(run_dag: Any, drove_connection: str) -> None:
+    result = run_dag(dag_source("task_nowait", 'wait_for_completion=False, drove_task_id="nowait-1",'), "task_nowait")
+    assert result.state == "success"
+    assert result.xcoms["run"] == {"source_app_name": "TEST_APP", "task_id": "nowait-1"}
+    task = wait_for_state(DroveHook(), "TEST_APP", "nowait-1", "STOPPED")
+    assert str(task.task_result.status) == "SUCCESSFUL"
