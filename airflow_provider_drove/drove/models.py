@@ -213,7 +213,8 @@ class TaskInfo(DroveModel):
     volumes: list[dict[str, Any]] | None = None
     #: the field is ``loggingSpec`` here, not ``logging`` as in the spec
     logging_spec: dict[str, Any] | None = _alias("loggingSpec")
-    env: dict[str, str] | None = None
+    #: kept out of repr: task environments often carry credentials
+    env: dict[str, str] | None = Field(default=None, repr=False)
     state: TaskStateField = None
     metadata: dict[str, Any] = Field(default_factory=dict)
     #: absent until the run completes or fails

@@ -294,7 +294,8 @@ class WireBase64(WireNode):
         except (binascii.Error, ValueError):
             ctx.json_error(
                 path,
-                f"Cannot deserialize value of type `byte[]` from String \"{value[:40]}\": "
+                # the content itself is never quoted: inline configs often hold secrets
+                "Cannot deserialize value of type `byte[]` from String value: "
                 "Failed to decode VALUE_STRING as base64 (MIME-NO-LINEFEEDS): Illegal character",
                 "must be base64 text of the file content: encode it with base64.b64encode(content).decode()",
             )

@@ -450,3 +450,9 @@ def test_bad_timestamps_are_rejected(bad):
 def test_from_wire_rejects_non_objects():
     with pytest.raises(ValueError):
         AppSummary.from_wire(["not", "an", "object"])
+
+
+def test_task_env_is_not_in_repr():
+    task = TaskInfo.from_wire(TASK_INFO | {"env": {"DB_PASSWORD": "hunter2"}})
+    assert "hunter2" not in repr(task)
+    assert task.env == {"DB_PASSWORD": "hunter2"}

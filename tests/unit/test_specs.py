@@ -841,3 +841,14 @@ def test_absurd_nesting_is_a_json_failure_not_a_crash():
     for _ in range(20):
         nested = {"type": "COMPOSITE", "combiner": "OR", "policies": [nested]}
     check_application_spec(mutate(APP, {"placementPolicy": nested}))
+
+
+def test_bad_inline_config_data_is_not_quoted_in_errors():
+    from airflow_provider_drove.exceptions import DroveInputError
+
+    data = mutate(APP, {"configs": [{"type": "INLINE", "localFilename": "/a", "data": "password=hunter2"}]})
+    with pytest.raises(DroveWireError) as wire:
+        check_application_spec(data)
+    with pytest.raises(DroveInputError) as provider:
+        parse_application_spec(data)
+    assert "hunter2" not in str(wire.value) and "hunter2" not in str(provider.value)
