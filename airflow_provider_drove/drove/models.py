@@ -16,7 +16,7 @@ import calendar
 import datetime
 from collections.abc import Callable, Mapping
 from enum import Enum
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Self, TypeVar
 
 import pendulum
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator
@@ -125,10 +125,11 @@ ExecutorStateField = _state(ExecutorState)
 class DroveModel(BaseModel):
     """Base of the response models: aliases, extras kept, wire-shape JSON out."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True, arbitrary_types_allowed=True)
+    # defer_build: validators are built on first use, not when a DAG file imports the provider
+    model_config = ConfigDict(extra="allow", populate_by_name=True, arbitrary_types_allowed=True, defer_build=True)
 
     @classmethod
-    def from_wire(cls, data: Mapping[str, Any]) -> Any:
+    def from_wire(cls, data: Mapping[str, Any]) -> Self:
         """Build the model from Drove's JSON (the ``data`` of the envelope).
 
         :raises pydantic.ValidationError: (a ValueError) when the JSON is not this model.

@@ -15,6 +15,11 @@ all collected as ``"<property path> <constraint message>"`` ("command"); then th
 checks of §3.2 run ("command" too), except the two null dereferences that Drove answers with a 500
 ("server"): a missing ``placementPolicy`` and a check without ``mode``.
 
+Fidelity limits, all deliberate: Jackson's texts are reproduced in substance (type, value, the
+accepted enum values or type ids) with a dotted property path instead of Jackson's Java reference
+chain; bean-validation messages come in declaration order (Hibernate's order is unspecified); the
+500 texts are Java's helpful-NPE messages as the controller's JVM would print them.
+
 This module must not import Airflow (the emulator is a pytest plugin loaded before Airflow is
 configured): ``DroveInputError`` is imported inside the provider-face functions only.
 """
@@ -42,6 +47,7 @@ __all__ = [
     "check_application_spec",
     "check_task_spec",
     "echo_spec",
+    "echo_value",
     "load_json_body",
     "parse_application_spec",
     "parse_task_spec",
