@@ -75,3 +75,132 @@ create >> scale >> start >> replace >> ids >> stop >> power >> suspend >> suspen
     assert (result.xcoms["suspend"]["state"], result.xcoms["suspend"]["requiredInstances"]) == ("MONITORING", 0)
     assert "destroy" not in result.xcoms  # nothing is left to summarise
     assert app_json(drove_emulator, "LIFE-1") is None
+
+
+@pytest.mark.parametrize("deferrable", MODES)
+def test_failures_say_what_happened(run_dag, drove_emulator, errors_file, deferrable: bool) -> None:
+    """Pull errors fail early, timeouts cancel, and every rejection is a sentence with a way out."""
+    drove_emulator.create_app(app_spec("PULL", image=PULL_FAIL_IMAGE))
+    drove_emulator.create_app(app_spec("HANG", image=PULL_FAIL_IMAGE))
+    drove_emulator.create_app(app_spec("LOOP", image=PULL_FAIL_IMAGE))
+    drove_emulator.scale_app("LOOP-1", 1, wait=False)  # loops in SCALING_REQUESTED forever (§1.9)
+    drove_emulator.create_app(app_spec("RUN"), instances=1)
+    body = f"""
+from airflow_provider_drove.operators.application import (
+    DroveScaleApplicationOperator, DroveDestroyApplicationOperator, DroveCancelOperationOperator,
+)
+DroveScaleApplicationOperator(task_id="pull_fail", app_id="PULL-1", required_instances=1,
+                              max_instance_failures=1, {FAST})
+DroveScaleApplicationOperator(task_id="hang", app_id="HANG-1", required_instances=2, max_instance_failures=None,
+                              poll_interval=0.2, timeout=2, deferrable=DEFERRABLE)
+DroveDestroyApplicationOperator(task_id="destroy_running", app_id="RUN-1", {FAST})
+busy = DroveScaleApplicationOperator(task_id="busy", app_id="LOOP-1", required_instances=3, wait_for_idle=False, {FAST})
+cancel = DroveCancelOperationOperator(task_id="cancel", app_id="LOOP-1", trigger_rule="all_done", {FAST})
+busy >> cancel
+DroveScaleApplicationOperator(task_id="missing", app_id="NOPE-1", required_instances=1, {FAST})
+DroveScaleApplicationOperator(task_id="bad_count", app_id="RUN-1", required_instances="{{{{ params.bad }}}}",
+                              params={{"bad": "-1"}}, {FAST})
+"""
+    result = run_dag(dag_source("app_failures", body, deferrable=deferrable), "app_failures")
+    errors = errors_file()
+    states = result.task_states
+    assert states == {
+        "pull_fail": "failed",
+        "hang": "failed",
+        "destroy_running": "failed",
+        "busy": "failed",
+        "cancel": "success",
+        "missing": "failed",
+        "bad_count": "failed",
+    }, errors
+    # 1. Fails early with Drove's own pull error, and cancels the endless scale (§1.9).
+    assert "Error while pulling image docker.io/acme/pull-fail:1" in errors["pull_fail"]
+    assert "max_instance_failures=1" in errors["pull_fail"]
+    assert "cancelled the running Drove operation" in errors["pull_fail"]
+    # 2. Timeout: says what the app looked like, and cancels.
+    assert "timed out waiting; at the end: HANG-1 SCALING_REQUESTED: 0/2 healthy" in errors["hang"]
+    assert "cancelled the running Drove operation" in errors["hang"]
+    # 3. §7.3 rejections explained before anything is sent.
+    assert "Cannot destroy RUN-1: it is RUNNING" in errors["destroy_running"]
+    assert "suspend_first=True" in errors["destroy_running"]
+    assert "another operation is running (SCALING_REQUESTED)" in errors["busy"]
+    assert "wait_for_idle=True" in errors["busy"]
+    assert "Drove has no app with this id" in errors["missing"]
+    assert errors["bad_count"].startswith("required_instances: must be between 0 and 2048")
+    # The cancel said so, and the looping app is idle again with the count rolled back (§7.6).
+    cancelled = result.dag_run.get_task_instance("cancel").xcom_pull(task_ids="cancel", key="drove_cancelled")
+    assert cancelled is True
+    assert (result.xcoms["cancel"]["state"], result.xcoms["cancel"]["requiredInstances"]) == ("MONITORING", 0)
+    for app_id in ("PULL-1", "HANG-1"):
+        settled = drove_emulator.wait_idle(app_id, timeout=20)
+        assert (settled["state"], settled["requiredInstances"]) == ("MONITORING", 0)
+    assert app_json(drove_emulator, "RUN-1")["requiredInstances"] == 1  # the bad count sent nothing
+
+
+RACING_SCALE = '''
+from airflow_provider_drove.operators.application import DroveScaleApplicationOperator
+
+class RacingScale(DroveScaleApplicationOperator):
+    """Another client's SCALE lands just before ours, so Drove drops ours with a 200 (§7.5)."""
+
+    def _send_payload(self, payload):
+        log = os.environ["DROVE_TEST_SUBMITS"]
+        first = not os.path.exists(log)
+        with open(log, "a") as f:
+            f.write(json.dumps(payload) + "\\n")
+        if first:
+            self.hook.submit_operation({**payload, "requiredInstances": 1})
+        return super()._send_payload(payload)
+'''
+
+
+@pytest.mark.parametrize("deferrable", MODES)
+def test_dropped_scale_is_resubmitted(run_dag, drove_emulator, errors_file, tmp_path, monkeypatch, deferrable: bool) -> None:
+    """A SCALE Drove dropped with a 200 is seen (the count never moved) and sent again once idle."""
+    submits = tmp_path / "submits.jsonl"
+    monkeypatch.setenv("DROVE_TEST_SUBMITS", str(submits))
+    drove_emulator.create_app(app_spec("RACE"))
+    body = RACING_SCALE + f"""
+RacingScale(task_id="scale", app_id="RACE-1", required_instances=3, {FAST})
+"""
+    result = run_dag(dag_source("app_dropped_scale", body, deferrable=deferrable), "app_dropped_scale")
+    assert result.state == "success", errors_file()
+    assert (result.xcoms["scale"]["requiredInstances"], result.xcoms["scale"]["healthyInstances"]) == (3, 3)
+    sent = [json.loads(line) for line in submits.read_text().splitlines()]
+    assert [p["requiredInstances"] for p in sent] == [3, 3]  # the dropped one, then the resubmission
+
+
+def test_create_is_idempotent_on_retry(run_dag, drove_emulator, errors_file, tmp_path) -> None:
+    """Same spec again: no second CREATE (Drove would answer 400). Different spec: fails saying what differs."""
+    spec = app_spec("MADE")
+    changed = app_spec("MADE", resources=[{"type": "CPU", "count": 2}, {"type": "MEMORY", "sizeInMB": 128}])
+    spec_file = tmp_path / "spec.json"
+    spec_file.write_text(json.dumps(app_spec("FROMFILE")))
+    (tmp_path / "broken.json").write_text("{not json")
+    body = f"""
+from airflow_provider_drove.operators.application import DroveCreateApplicationOperator
+first = DroveCreateApplicationOperator(task_id="first", spec={json.dumps(spec)}, instances=1, {FAST})
+again = DroveCreateApplicationOperator(task_id="again", spec={json.dumps(spec)}, instances=1, {FAST})
+changed = DroveCreateApplicationOperator(task_id="changed", spec={json.dumps(changed)}, {FAST})
+first >> again >> changed
+DroveCreateApplicationOperator(task_id="from_file", spec="{spec_file}", {FAST})
+DroveCreateApplicationOperator(task_id="missing_file", spec="{tmp_path / 'nope.json'}", {FAST})
+DroveCreateApplicationOperator(task_id="broken_file", spec="{tmp_path / 'broken.json'}", {FAST})
+"""
+    result = run_dag(dag_source("app_create_retry", body), "app_create_retry")
+    errors = errors_file()
+    assert result.task_states == {
+        "first": "success",
+        "again": "success",
+        "changed": "failed",
+        "from_file": "success",
+        "missing_file": "failed",
+        "broken_file": "failed",
+    }, errors
+    assert result.xcoms["first"] == result.xcoms["again"] == "MADE-1"
+    assert result.xcoms["from_file"] == "FROMFILE-1"
+    assert "App MADE-1 already exists with a different spec (resources" in errors["changed"]
+    assert errors["missing_file"].startswith("spec: spec file") and "does not exist" in errors["missing_file"]
+    assert errors["broken_file"].startswith("spec: spec file") and "is not valid JSON" in errors["broken_file"]
+    made = app_json(drove_emulator, "MADE-1")
+    assert (made["requiredInstances"], made["healthyInstances"]) == (1, 1)
