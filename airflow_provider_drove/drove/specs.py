@@ -966,7 +966,11 @@ class ApplicationSpec(_Spec):
 
 
 class TaskSpec(_Spec):
-    """A validated Drove TaskSpec (§10.2). Build it with :func:`parse_task_spec`."""
+    """A validated Drove TaskSpec (§10.2).
+
+    ``TaskSpec(data)`` validates like :func:`parse_task_spec` (provider face); the emulator builds
+    it with :func:`check_task_spec`.
+    """
 
     __slots__ = ()
 
