@@ -292,6 +292,27 @@ def new_failures(snapshot: AppSnapshot, known_ids: Iterable[str]) -> list[Instan
     return sorted(result, key=_sort_key)
 
 
+def failures_before_window(snapshot: AppSnapshot, window_seconds: float) -> tuple[str, ...]:
+    """Ids of failed instances older than ``window_seconds`` before the newest time Drove reports.
+
+    A stateless failure baseline for waits that cannot remember the ids of an earlier poll
+    (reschedule-mode sensors): "now" is the newest ``updated`` in the snapshot, on Drove's own
+    clock (live instances are refreshed every 20 s, §9.2), so no clock skew creeps in.
+
+    :param snapshot: the poll's data.
+    :param window_seconds: how far back failures still count.
+    :return: the ids to ignore.
+    """
+    stamps = [_sort_key(i) for i in [*snapshot.instances, *snapshot.old_instances]]
+    app_updated = getattr(snapshot.app, "updated", None) if snapshot.app is not None else None
+    if app_updated is not None and hasattr(app_updated, "timestamp"):
+        stamps.append(float(app_updated.timestamp()))
+    if not stamps:
+        return ()
+    cutoff = max(stamps) - window_seconds
+    return tuple(i.instance_id for i in snapshot.old_instances if _sort_key(i) < cutoff)
+
+
 def describe_app(app_id: str, snapshot: AppSnapshot) -> str:
     """One line saying where the app stands, e.g. ``TEST_APP-1 SCALING_REQUESTED: 2/3 healthy (1 STARTING)``.
 

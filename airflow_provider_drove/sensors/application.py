@@ -25,6 +25,7 @@ from airflow_provider_drove.drove.conditions import (
     DEFAULT_MAX_INSTANCE_FAILURES,
     AppCondition,
     AppSnapshot,
+    failures_before_window,
     state_condition,
 )
 from airflow_provider_drove.exceptions import DroveInputError, DroveOperationFailedError
@@ -32,6 +33,7 @@ from airflow_provider_drove.links.drove import DroveApplicationLink, controller_
 from airflow_provider_drove.operators.application import (
     DEFAULT_CONN_ID,
     as_count,
+    as_seconds,
     check_app_id,
     check_failures,
 )
@@ -47,8 +49,9 @@ if TYPE_CHECKING:
 
     from airflow_provider_drove.hooks.drove import DroveHook
 
-#: XCom key keeping, across reschedules, the ids already in ``/instances/old`` at the first poke.
-FAILURE_BASELINE_XCOM_KEY = "drove_failure_baseline"
+#: Reschedule mode: instance failures this many seconds (Drove's clock) before the newest
+#: timestamp Drove reports still count.
+DEFAULT_FAILURE_WINDOW_SECONDS = 600.0
 
 
 class DroveApplicationBaseSensor(BaseSensorOperator):
@@ -57,7 +60,10 @@ class DroveApplicationBaseSensor(BaseSensorOperator):
     :param app_id: the Drove app id (``name-version``). Templated.
     :param drove_conn_id: the Drove connection.
     :param max_instance_failures: new instance failures (e.g. image pull errors) tolerated before
-        the sensor fails early; ``None`` never fails on them.
+        the sensor fails early; ``None`` never fails on them. In poke and deferrable modes "new"
+        means after the first poke; in reschedule mode (no memory between pokes) it means within
+        ``failure_window`` seconds before the newest time Drove reports.
+    :param failure_window: see ``max_instance_failures`` (reschedule mode).
     :param deferrable: wait in the triggerer instead of the worker.
     """
 
@@ -71,6 +77,7 @@ class DroveApplicationBaseSensor(BaseSensorOperator):
         app_id: str,
         drove_conn_id: str = DEFAULT_CONN_ID,
         max_instance_failures: int | None = DEFAULT_MAX_INSTANCE_FAILURES,
+        failure_window: float = DEFAULT_FAILURE_WINDOW_SECONDS,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         **kwargs: Any,
     ) -> None:
@@ -78,6 +85,7 @@ class DroveApplicationBaseSensor(BaseSensorOperator):
         self.app_id = app_id
         self.drove_conn_id = drove_conn_id
         self.max_instance_failures = max_instance_failures
+        self.failure_window = failure_window
         self.deferrable = deferrable
         self._known_failures: tuple[str, ...] | None = None
         self._linked = False
@@ -97,22 +105,17 @@ class DroveApplicationBaseSensor(BaseSensorOperator):
         self._max_failures = check_failures(self.max_instance_failures)
         return self._condition()
 
-    def _baseline(self, context: Context, snapshot: AppSnapshot) -> tuple[str, ...]:
-        """Ids in ``/instances/old`` at the first poke: only failures after it count.
+    def _baseline(self, snapshot: AppSnapshot) -> tuple[str, ...]:
+        """Failed-instance ids to ignore: those already in ``/instances/old`` at the first poke.
 
-        In reschedule mode each poke is a new operator object, so the baseline goes to XCom.
+        In reschedule mode every poke is a fresh operator (and Airflow clears XComs between
+        pokes), so there the baseline is stateless: failures older than ``failure_window``.
         """
-        if self._known_failures is not None:
-            return self._known_failures
-        ti = context["ti"]
         if self.reschedule:
-            stored = ti.xcom_pull(task_ids=ti.task_id, key=FAILURE_BASELINE_XCOM_KEY)
-            if stored is not None:
-                self._known_failures = tuple(stored)
-                return self._known_failures
-        self._known_failures = tuple(i.instance_id for i in snapshot.old_instances)
-        if self.reschedule:
-            ti.xcom_push(key=FAILURE_BASELINE_XCOM_KEY, value=list(self._known_failures))
+            window = as_seconds("failure_window", self.failure_window)
+            return failures_before_window(snapshot, window or DEFAULT_FAILURE_WINDOW_SECONDS)
+        if self._known_failures is None:
+            self._known_failures = tuple(i.instance_id for i in snapshot.old_instances)
         return self._known_failures
 
     def _link(self, context: Context) -> None:
@@ -136,7 +139,7 @@ class DroveApplicationBaseSensor(BaseSensorOperator):
         condition = self._validated_condition()
         self._link(context)
         snapshot = fetch_app_snapshot(self.hook, self._app_id)
-        condition = condition.with_known_failures(self._baseline(context, snapshot))
+        condition = condition.with_known_failures(self._baseline(snapshot))
         result = AppWaitState(self._app_id, condition).step(snapshot)
         self.log.info("%s", result.message)
         if result.payload is None:
@@ -153,7 +156,7 @@ class DroveApplicationBaseSensor(BaseSensorOperator):
         condition = self._validated_condition()
         self._link(context)
         snapshot = fetch_app_snapshot(self.hook, self._app_id)
-        condition = condition.with_known_failures(self._baseline(context, snapshot))
+        condition = condition.with_known_failures(self._baseline(snapshot))
         result = AppWaitState(self._app_id, condition).step(snapshot)
         self.log.info("%s", result.message)
         if result.payload is not None:

@@ -13,6 +13,7 @@ from airflow_provider_drove.drove.conditions import (
     Outcome,
     describe_app,
     evaluate_app,
+    failures_before_window,
     new_failures,
     state_condition,
 )
@@ -294,3 +295,16 @@ def test_state_condition_normalises_case() -> None:
 def test_unknown_kind_rejected() -> None:
     with pytest.raises(DroveInputError, match="condition.kind"):
         AppCondition(kind="bogus")
+
+
+def test_failures_before_window_uses_drove_clock() -> None:
+    # Drove's "now" is the newest timestamp, the live instance; a 600 s window keeps f2 only.
+    now = 1719893180105
+    s = snap(
+        app("SCALING_REQUESTED", 1, 0),
+        [inst("live", "PROVISIONING", updated=now)],
+        [inst("f1", "PROVISIONING_FAILED", PULL_ERROR, updated=now - 1_000_000),
+         inst("f2", "PROVISIONING_FAILED", PULL_ERROR, updated=now - 300_000)],
+    )
+    assert failures_before_window(s, 600) == ("f1",)
+    assert failures_before_window(snap(app(), [], []), 600) == ()
