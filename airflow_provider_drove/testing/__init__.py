@@ -1,6 +1,15 @@
 """Drove controller emulator: a local, faithful Drove controller API for tests.
 
-See ``testing/README.md`` for how to start and control it and for the failure scenarios.
+``python -m airflow_provider_drove.testing --port 7000 --controllers 2 --speed 10`` runs it from the
+command line; :class:`DroveEmulator` runs it from Python (``with DroveEmulator() as drove:``); the
+pytest plugin gives the ``drove_emulator`` and ``drove_connection`` fixtures. ``drove.control``
+moves the leader, stops controllers, drives the clock and injects faults.
+
+Failure scenarios are chosen from the spec alone: the image URL containing ``pull-fail``,
+``start-fail``, ``never-ready``, ``unhealthy-after`` or ``slow-start`` (or ``env``
+``DROVE_EMULATOR_SCENARIO`` naming them), and for tasks ``env`` ``DROVE_EMULATOR_EXIT_CODE`` and
+``DROVE_EMULATOR_RUN_SECONDS``. The full reference (every knob, timing and control call) is
+``README.md`` in this package.
 """
 
 from __future__ import annotations
