@@ -952,7 +952,7 @@ class DroveApplicationOperationOperator(DroveApplicationBaseOperator):
 
 
 def _dag_folder(operator: BaseOperator) -> str | None:
-    dag = getattr(operator, "dag", None)
+    dag = operator.dag if operator.has_dag() else None
     fileloc = getattr(dag, "fileloc", None) if dag is not None else None
     return os.path.dirname(fileloc) if fileloc else None
 

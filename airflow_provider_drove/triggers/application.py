@@ -318,7 +318,11 @@ class DrovePollingTrigger(BaseTrigger):
                 yield TriggerEvent(self.timeout_payload(last_message))
                 return
             delay = self.poll_interval if self.deadline is None else min(self.poll_interval, self.deadline - now)
-            await asyncio.sleep(max(0.0, delay))
+            await self._sleep(max(0.0, delay))
+
+    async def _sleep(self, seconds: float) -> None:
+        """Wait between polls (a method, so tests can observe the pauses)."""
+        await asyncio.sleep(seconds)
 
     async def on_kill(self) -> None:
         """Airflow 3.3+: a user killed the deferred task (mark failed/success, clear): stop the work.
