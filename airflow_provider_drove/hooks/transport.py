@@ -418,15 +418,16 @@ def summarise_probes(probes: Sequence[ControllerProbe]) -> tuple[bool, str]:
     :param probes: one probe per configured controller.
     :return: ``(True, message naming the leader)`` when a leader answered, else ``(False, why)``.
     """
+    # No square brackets: Airflow's CLI prints this through rich, which would take them for markup.
     each = "; ".join(
-        f"{p.url}: {p.role}" + (f" ({p.detail})" if p.detail and p.role != "leader" else "") for p in probes
+        f"{p.url} {p.role}" + (f" ({p.detail})" if p.detail and p.role != "leader" else "") for p in probes
     )
     leaders = [p.url for p in probes if p.role == "leader"]
     if len(leaders) == 1:
-        return True, f"Connected to Drove; the leader is {leaders[0]} [{each}]"
+        return True, f"Connected to Drove; the leader is {leaders[0]}. Controllers: {each}"
     if leaders:
         # Usually one controller listed under two names; a real split brain is Drove's to report.
-        return True, f"Connected to Drove; several URLs answer as leader ({', '.join(leaders)}) [{each}]"
+        return True, f"Connected to Drove; several URLs answer as leader ({', '.join(leaders)}). Controllers: {each}"
     if any(p.role in ("unauthorized", "forbidden") for p in probes):
-        return False, f"Drove refused the credentials [{each}]"
-    return False, f"No Drove leader answered [{each}]"
+        return False, f"Drove refused the credentials. Controllers: {each}"
+    return False, f"No Drove leader answered. Controllers: {each}"

@@ -177,7 +177,7 @@ def test_test_connection_reports_each_controller(connect: Any, drove_emulator: A
     ok, message = drove.test_connection()
     assert ok
     assert f"the leader is {drove_emulator.urls[1]}" in message
-    assert f"{drove_emulator.urls[0]}: follower" in message
+    assert f"{drove_emulator.urls[0]} follower" in message
 
 
 # -- auth ---------------------------------------------------------------------------------------
