@@ -129,6 +129,18 @@ def _check_image(value: Any, field: str) -> None:
         )
 
 
+def _split_args(value: Any) -> list[str]:
+    """Drove's ``args`` from a list, or from one string split the way a shell would."""
+    if isinstance(value, str):
+        try:
+            return shlex.split(value)
+        except ValueError as error:
+            raise DroveInputError("args", f"cannot be split like a shell command line: {error}") from None
+    if isinstance(value, (list, tuple)) and all(isinstance(a, (str, int, float)) for a in value):
+        return [str(a) for a in value]
+    raise DroveInputError("args", f"must be a list of strings or one command-line string, got {value!r}")
+
+
 def _check_resources(spec: Mapping[str, Any], prefix: str) -> None:
     """Drove does not range-check resources (§10.1); a zero or negative value only fails later."""
     for i, resource in enumerate(spec.get("resources") or []):
@@ -324,9 +336,12 @@ class DroveRunTaskOperator(BaseOperator):
             data["taskId"] = derive_drove_task_id(
                 self.dag_id, self.task_id, context["run_id"], int(ti.try_number), int(getattr(ti, "map_index", -1))
             )
-        _check_image((data.get("executable") or {}).get("url"), "image" if field == "spec" else f"{field}.executable.url")
-        _check_resources(data, field)
         spec = parse_task_spec(data, field=field)
+        # Drove accepts these, and the task then fails on the executor: catch them now.
+        _check_image(spec.executable_url, f"{field}.executable.url")
+        _check_resources(spec.to_wire(), field)
+        if self.timeout is not None:
+            self._timeout_seconds()  # a bad timeout fails before the task exists
         return spec, OpSpec.coerce(self.op_spec, field="op_spec")
 
     def _load_spec(self, context: Context) -> dict[str, Any]:
@@ -352,6 +367,7 @@ class DroveRunTaskOperator(BaseOperator):
     def _short_form_spec(self) -> dict[str, Any]:
         if self.image is None:
             raise DroveInputError("image", "is required when no task_spec is given: the Docker image to run")
+        _check_image(self.image, "image")
         spec: dict[str, Any] = {
             "executable": {
                 "type": "DOCKER",
@@ -368,7 +384,7 @@ class DroveRunTaskOperator(BaseOperator):
             "placementPolicy": copy.deepcopy(self.placement_policy or DEFAULT_PLACEMENT_POLICY),
         }
         if self.args is not None:
-            spec["args"] = shlex.split(self.args) if isinstance(self.args, str) else list(self.args)
+            spec["args"] = _split_args(self.args)
         if self.env:
             if not isinstance(self.env, Mapping):
                 raise DroveInputError("env", f"must be a dict of names to string values, not {type(self.env).__name__}")
@@ -381,7 +397,12 @@ class DroveRunTaskOperator(BaseOperator):
 
     def _timeout_seconds(self) -> float:
         value = self.timeout
-        seconds = value.total_seconds() if isinstance(value, datetime.timedelta) else float(value)  # type: ignore[arg-type]
+        if isinstance(value, datetime.timedelta):
+            seconds = value.total_seconds()
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            seconds = float(value)
+        else:
+            seconds = -1.0
         if seconds <= 0:
             raise DroveInputError("timeout", f"must be positive seconds or a timedelta, got {value!r}")
         return seconds
@@ -393,8 +414,6 @@ class DroveRunTaskOperator(BaseOperator):
 
     def _submit(self, context: Context, spec: TaskSpec, op_spec: OpSpec) -> float:
         """CREATE the task and push its ids to XCom; return when (epoch s) CREATE was sent."""
-        if self.timeout is not None:
-            self._timeout_seconds()  # a bad timeout fails before the task exists
         label = task_label(spec.source_app_name, spec.task_id)
         created_at = time.time()
         try:
