@@ -6,67 +6,18 @@ fixture of the package's pytest plugin.
 
 from __future__ import annotations
 
-import copy
 import time
 from collections.abc import Callable
 from typing import Any
 
 import requests
 
-OP_SPEC = {"timeout": "5m", "parallelism": 2, "failureStrategy": "STOP"}
+from airflow_provider_drove.testing.samples import OP_SPEC, sample_app_spec, sample_task_spec
 
-APP_SPEC: dict[str, Any] = {
-    "name": "TEST_APP",
-    "version": "1",
-    "type": "SERVICE",
-    "executable": {"type": "DOCKER", "url": "ghcr.io/appform-io/perf-test-server-httplib", "dockerPullTimeout": "100 seconds"},
-    "exposedPorts": [{"name": "main", "port": 8000, "type": "HTTP"}],
-    "resources": [{"type": "CPU", "count": 1}, {"type": "MEMORY", "sizeInMB": 128}],
-    "placementPolicy": {"type": "ANY"},
-    "healthcheck": {
-        "mode": {"type": "HTTP", "protocol": "HTTP", "portName": "main", "path": "/", "verb": "GET", "successCodes": [200]},
-        "timeout": "1 second", "interval": "5 seconds", "attempts": 3, "initialDelay": "0 seconds",
-    },
-    "readiness": {
-        "mode": {"type": "HTTP", "protocol": "HTTP", "portName": "main", "path": "/", "verb": "GET", "successCodes": [200]},
-        "timeout": "1 second", "interval": "3 seconds", "attempts": 3, "initialDelay": "0 seconds",
-    },
-    "tags": {"team": "data"},
-    "exposureSpec": {"vhost": "testapp.local", "portName": "main", "mode": "ALL"},
-}  # fmt: skip
+__all__ = ["OP_SPEC", "Api", "app_spec", "settled", "task_spec", "wait_for"]
 
-TASK_SPEC: dict[str, Any] = {
-    "sourceAppName": "TEST_APP",
-    "taskId": "T0012",
-    "executable": {"type": "DOCKER", "url": "ghcr.io/appform-io/test-task", "dockerPullTimeout": "100 seconds"},
-    "resources": [{"type": "CPU", "count": 1}, {"type": "MEMORY", "sizeInMB": 512}],
-    "placementPolicy": {"type": "ANY"},
-    "env": {"ITERATIONS": "10"},
-}
-
-
-def app_spec(name: str = "TEST_APP", image: str | None = None, env: dict[str, str] | None = None, **changes: Any) -> dict[str, Any]:
-    """A valid app spec, with a different name, image, env or top-level fields."""
-    spec = copy.deepcopy(APP_SPEC)
-    spec["name"] = name
-    if image is not None:
-        spec["executable"]["url"] = image
-    if env is not None:
-        spec["env"] = env
-    spec.update(changes)
-    return spec
-
-
-def task_spec(task_id: str = "T0012", env: dict[str, str] | None = None, image: str | None = None, **changes: Any) -> dict[str, Any]:
-    """A valid task spec."""
-    spec = copy.deepcopy(TASK_SPEC)
-    spec["taskId"] = task_id
-    if env is not None:
-        spec["env"] = env
-    if image is not None:
-        spec["executable"]["url"] = image
-    spec.update(changes)
-    return spec
+app_spec = sample_app_spec
+task_spec = sample_task_spec
 
 
 class Api:

@@ -22,6 +22,25 @@ from airflow_provider_drove.testing.sim import Scheduler
 from .helpers import Api, app_spec
 
 
+def _consecutive_free_ports(count: int) -> int:
+    """A first port such that ``count`` consecutive ports are free right now."""
+    for _ in range(50):
+        socks = [socket.socket()]
+        try:
+            socks[0].bind(("127.0.0.1", 0))
+            base = socks[0].getsockname()[1]
+            for offset in range(1, count):
+                socks.append(socket.socket())
+                socks[-1].bind(("127.0.0.1", base + offset))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in socks:
+                sock.close()
+    raise RuntimeError("no consecutive free ports")
+
+
 def test_clock_speed_and_advance() -> None:
     """Simulated time = real time x speed + jumps; speed changes do not jump."""
     clock = SimClock(speed=1000, start=0)
@@ -69,10 +88,7 @@ def test_context_manager_serves_and_closes_ports() -> None:
 
 def test_consecutive_ports_and_restart_on_the_same_port() -> None:
     """N controllers on consecutive ports; a stopped controller comes back on its port."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        base = probe.getsockname()[1]
-    base = min(base, 65000)
+    base = _consecutive_free_ports(2)
     with DroveEmulator(controllers=2, port=base, speed=50) as drove:
         assert drove.urls == [f"http://127.0.0.1:{base}", f"http://127.0.0.1:{base + 1}"]
         drove.control.stop_controller(1)
@@ -125,9 +141,7 @@ def test_package_import_does_not_import_airflow() -> None:
 
 def test_cli_prints_urls_and_stops_on_interrupt() -> None:
     """python -m airflow_provider_drove.testing: prints the URLs, serves, exits cleanly on Ctrl+C."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = _consecutive_free_ports(2)
     process = subprocess.Popen(
         [sys.executable, "-m", "airflow_provider_drove.testing", "--port", str(port), "--controllers", "2",
          "--user", "admin:pw:EXTERNAL_ROOT", "--user", "viewer:pw:EXTERNAL_READ_ONLY",
@@ -136,6 +150,7 @@ def test_cli_prints_urls_and_stops_on_interrupt() -> None:
     )  # fmt: skip
     try:
         lines = [process.stdout.readline() for _ in range(4)]
+        assert lines[0].startswith("Drove emulator:"), process.stderr.read() if process.poll() is not None else lines
         urls = re.findall(r"http://127\.0\.0\.1:\d+(?=/apis/v1)", "".join(lines))
         assert urls == [f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port + 1}"]
         assert requests.get(f"{urls[0]}/apis/v1/ping", auth=("admin", "pw"), timeout=5).status_code == 200

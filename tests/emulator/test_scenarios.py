@@ -43,8 +43,8 @@ def test_s13_never_ready_by_env(api: Api) -> None:
     """§9.2: env DROVE_EMULATOR_SCENARIO=never-ready -> READINESS_CHECK_FAILED, the scale keeps retrying."""
     app_id = api.create(app_spec(env={"DROVE_EMULATOR_SCENARIO": "never-ready"}))
     api.scale(app_id, 1)
-    wait_for(lambda: api.old(app_id), what="a failed instance")
-    old = api.old(app_id)[0]
+    # READINESS_CHECK_FAILED is listed as old, DEPROVISIONING as active again (§9.2): keep what was seen
+    old = wait_for(lambda: api.old(app_id), what="a failed instance")[0]
     assert old["errorMessage"] == "Readiness check failed after 3 attempts"
     assert api.app(app_id)["state"] == "SCALING_REQUESTED"
 

@@ -141,3 +141,20 @@ def test_s6_6_task_logs(api: Api) -> None:
     assert download.content.decode() == chunk["data"]
     assert download.headers["content-disposition"] == "attachment; filename=output.log"
     assert api.get("/logfiles/tasks/TEST_APP/NOPE/list").status_code == 204
+
+
+@pytest.mark.drove_emulator(controllers=2, speed=50)
+def test_s8_failover_orphans_tasks_of_unknown_apps(drove_emulator) -> None:
+    """§8 step 6/§5: after a failover only tasks whose sourceAppName is an app are recovered."""
+    from .helpers import app_spec
+
+    api = Api(drove_emulator.url)
+    api.create(app_spec("TEST_APP"))
+    _create(api, task_spec("KEPT", env={"DROVE_EMULATOR_RUN_SECONDS": "3600"}))
+    _create(api, task_spec("ORPHAN", sourceAppName="NO_SUCH_APP", env={"DROVE_EMULATOR_RUN_SECONDS": "3600"}))
+    wait_for(lambda: len(api.get("/tasks").json()["data"]) == 2)
+    drove_emulator.control.set_leader(1)
+    leader = Api(drove_emulator.url)
+    assert [t["taskId"] for t in leader.get("/tasks").json()["data"]] == ["KEPT"]
+    kill = {"type": "KILL", "sourceAppName": "NO_SUCH_APP", "taskId": "ORPHAN", "opSpec": OP_SPEC}
+    assert leader.post("/tasks/operations", kill).status_code == 400
