@@ -486,6 +486,11 @@ class DroveApplicationBaseOperator(BaseOperator):
         self._context = context
         self._validate_common()
         self._validate()
+        # The flow position travels in the event too: dag.test() drops defer(kwargs=...).
+        resume = event.get("resume") or {}
+        phase = resume.get("phase", phase)
+        deadline = resume.get("deadline", deadline)
+        resubmits = resume.get("resubmits", resubmits)
         if deadline is None:
             deadline = time.time() + self._timeout
         if phase != "idle":
@@ -573,6 +578,7 @@ class DroveApplicationBaseOperator(BaseOperator):
                     max_consecutive_errors=DEFAULT_MAX_CONSECUTIVE_ERRORS,
                     cancel_on_kill=self.cancel_on_failure and cancellable,
                     drop_grace=DEFAULT_DROP_GRACE_SECONDS,
+                    resume={"phase": phase, "deadline": deadline, "resubmits": resubmits},
                 ),
                 method_name="execute_complete",
                 kwargs={"phase": phase, "deadline": deadline, "resubmits": resubmits},

@@ -83,6 +83,16 @@ def _error_payload(status: str, message: str, last: dict[str, Any] | None) -> di
     return payload
 
 
+async def _close(hook: Any) -> None:
+    """Close an async hook's HTTP client, if it has one."""
+    close = getattr(hook, "aclose", None)
+    if close is not None:
+        try:
+            await close()
+        except Exception:  # noqa: BLE001 - closing must never mask the wait's outcome
+            pass
+
+
 def poll_sync(
     step: Callable[[], PollResult],
     *,
@@ -166,6 +176,7 @@ class AppWaitState:
     :param condition: what is waited for.
     :param effect_seen: carried over from an earlier wait of the same operation.
     :param drop_grace: seconds a "no effect" verdict must persist before it is reported as dropped.
+    :param resume: opaque JSON echoed in every payload (where the operator was in its flow).
     """
 
     def __init__(
@@ -175,25 +186,30 @@ class AppWaitState:
         *,
         effect_seen: bool = False,
         drop_grace: float = DEFAULT_DROP_GRACE_SECONDS,
+        resume: dict[str, Any] | None = None,
     ) -> None:
         self.app_id = app_id
         self.condition = condition
         self.effect_seen = effect_seen
         self.drop_grace = drop_grace
+        self.resume = resume
         self.last_app: dict[str, Any] | None = None
         self.last_message = ""
         self._no_effect_since: float | None = None
         self._no_effect_polls = 0
 
     def payload(self, status: str, message: str) -> dict[str, Any]:
-        """An event payload carrying the last app summary seen."""
-        return {
+        """An event payload carrying the last app summary seen (and ``resume``, when given)."""
+        payload = {
             "status": status,
             "message": message,
             "app_id": self.app_id,
             "app": self.last_app,
             "effect_seen": self.effect_seen,
         }
+        if self.resume is not None:
+            payload["resume"] = self.resume
+        return payload
 
     def timeout_payload(self, last_message: str) -> dict[str, Any]:
         """The payload of a wait that ran out of time, saying what the app looked like at the end."""
@@ -287,6 +303,12 @@ class DrovePollingTrigger(BaseTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Poll until the wait ends; yield one event and return."""
         hook = self._hook()
+        try:
+            yield TriggerEvent(await self._poll_until_event(hook))
+        finally:
+            await _close(hook)
+
+    async def _poll_until_event(self, hook: DroveAsyncHook) -> dict[str, Any]:
         errors = 0
         last_message = "no answer from Drove yet"
         while True:
@@ -296,27 +318,21 @@ class DrovePollingTrigger(BaseTrigger):
                 errors += 1
                 self.log.warning("Drove did not answer (%d/%d in a row): %s", errors, self.max_consecutive_errors, err)
                 if errors > self.max_consecutive_errors:
-                    yield TriggerEvent(
-                        self.error_payload(
-                            f"gave up after {errors} failed polls in a row: {err}; last seen: {last_message}"
-                        )
+                    return self.error_payload(
+                        f"gave up after {errors} failed polls in a row: {err}; last seen: {last_message}"
                     )
-                    return
             except Exception as err:  # not transient: the wait cannot go on, say why in the event
                 self.log.error("Polling Drove failed: %s", err)
-                yield TriggerEvent(self.error_payload(f"{type(err).__name__}: {err}"))
-                return
+                return self.error_payload(f"{type(err).__name__}: {err}")
             else:
                 errors = 0
                 last_message = result.message
                 self.log.info("%s", result.message)
                 if result.payload is not None:
-                    yield TriggerEvent(result.payload)
-                    return
+                    return result.payload
             now = _now()
             if self.deadline is not None and now >= self.deadline:
-                yield TriggerEvent(self.timeout_payload(last_message))
-                return
+                return self.timeout_payload(last_message)
             delay = self.poll_interval if self.deadline is None else min(self.poll_interval, self.deadline - now)
             await self._sleep(max(0.0, delay))
 
@@ -332,10 +348,13 @@ class DrovePollingTrigger(BaseTrigger):
         """
         if not self.cancel_on_kill:
             return
+        hook = self._hook()
         try:
-            await self.kill(self._hook())
+            await self.kill(hook)
         except Exception as err:  # the task is being killed anyway; report, do not mask the kill
             self.log.warning("Could not stop the Drove work on kill: %s", err)
+        finally:
+            await _close(hook)
 
 
 class DroveApplicationTrigger(DrovePollingTrigger):
@@ -351,6 +370,8 @@ class DroveApplicationTrigger(DrovePollingTrigger):
     :param cancel_on_kill: cancel the app's running operation when a user kills the task (3.3+).
     :param effect_seen: whether the operation was already seen taking effect before deferring.
     :param drop_grace: seconds a "no effect" verdict must last before a ``dropped`` event.
+    :param resume: opaque JSON echoed back in the event, e.g. where the deferring operator was in
+        its flow. It travels in the event because ``dag.test()`` drops ``defer(kwargs=...)``.
 
     Example::
 
@@ -375,6 +396,7 @@ class DroveApplicationTrigger(DrovePollingTrigger):
         cancel_on_kill: bool = False,
         effect_seen: bool = False,
         drop_grace: float = DEFAULT_DROP_GRACE_SECONDS,
+        resume: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(
             drove_conn_id=drove_conn_id,
@@ -387,7 +409,10 @@ class DroveApplicationTrigger(DrovePollingTrigger):
         self.condition = condition if isinstance(condition, AppCondition) else AppCondition.from_json(condition)
         self.effect_seen = bool(effect_seen)
         self.drop_grace = float(drop_grace)
-        self._state = AppWaitState(app_id, self.condition, effect_seen=self.effect_seen, drop_grace=self.drop_grace)
+        self.resume = resume
+        self._state = AppWaitState(
+            app_id, self.condition, effect_seen=self.effect_seen, drop_grace=self.drop_grace, resume=resume
+        )
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         """Class path and JSON-only kwargs: ids, the condition, timings. No secret, ever."""
@@ -399,6 +424,7 @@ class DroveApplicationTrigger(DrovePollingTrigger):
                 **self._base_kwargs(),
                 "effect_seen": self._state.effect_seen,
                 "drop_grace": self.drop_grace,
+                "resume": self.resume,
             },
         )
 

@@ -12,6 +12,10 @@ from typing import Any
 import pytest
 import requests
 
+from airflow.providers.common.compat.version_compat import AIRFLOW_V_3_0_PLUS
+
+from airflow_provider_drove.links.drove import DroveApplicationLink
+from airflow_provider_drove.operators.application import DroveScaleApplicationOperator
 from test_app_support import APP_SPEC, PULL_FAIL_IMAGE, app_spec, dag_source, errors_file  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("drove_connection")
@@ -35,6 +39,7 @@ def instances(drove_emulator: Any, app_id: str, old: bool = False) -> list[dict[
 def test_application_lifecycle(run_dag, drove_emulator, errors_file, deferrable: bool) -> None:
     """Create, scale, start, replace, stop, suspend, destroy: every step waits for the true outcome."""
     spec = json.dumps(app_spec("LIFE"))
+    drove_emulator.create_app(app_spec("GONE"), instances=1)
     body = f"""
 from airflow_provider_drove.operators.application import (
     DroveCreateApplicationOperator, DroveScaleApplicationOperator, DroveStartInstancesOperator,
@@ -58,6 +63,7 @@ power = DroveApplicationOperationOperator(task_id="power",
 suspend = DroveSuspendApplicationOperator(task_id="suspend", app_id="LIFE-1", {FAST})
 suspend_again = DroveSuspendApplicationOperator(task_id="suspend_again", app_id="LIFE-1", {FAST})
 destroy = DroveDestroyApplicationOperator(task_id="destroy", app_id="LIFE-1", {FAST})
+DroveDestroyApplicationOperator(task_id="destroy_running", app_id="GONE-1", suspend_first=True, {FAST})
 create >> scale >> start >> replace >> ids >> stop >> power >> suspend >> suspend_again >> destroy
 """
     result = run_dag(dag_source("app_lifecycle", body, deferrable=deferrable), "app_lifecycle")
@@ -75,6 +81,16 @@ create >> scale >> start >> replace >> ids >> stop >> power >> suspend >> suspen
     assert (result.xcoms["suspend"]["state"], result.xcoms["suspend"]["requiredInstances"]) == ("MONITORING", 0)
     assert "destroy" not in result.xcoms  # nothing is left to summarise
     assert app_json(drove_emulator, "LIFE-1") is None
+    assert result.task_states["destroy_running"] == "success"  # suspended first, then destroyed
+    assert app_json(drove_emulator, "GONE-1") is None
+    # The extra link opens the app in the controller UI.
+    ti = result.dag_run.get_task_instance("scale")
+    expected = f"{drove_emulator.url}/applications/LIFE-1"
+    if AIRFLOW_V_3_0_PLUS:  # Airflow 3 serves the link stored in XCom by the worker
+        assert ti.xcom_pull(task_ids="scale", key=DroveApplicationLink().xcom_key) == expected
+    else:
+        operator = DroveScaleApplicationOperator(task_id="scale", app_id="LIFE-1", required_instances=2)
+        assert DroveApplicationLink().get_link(operator, ti_key=ti.key) == expected
 
 
 @pytest.mark.parametrize("deferrable", MODES)

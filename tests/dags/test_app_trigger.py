@@ -63,6 +63,7 @@ def test_serialize_round_trip_is_exact_json_and_secret_free(conn) -> None:
         deadline=1_800_000_000.5,
         max_consecutive_errors=4,
         cancel_on_kill=True,
+        resume={"phase": "final", "deadline": 1_800_000_000.5, "resubmits": 1},
     )
     classpath, kwargs = trigger.serialize()
     assert classpath == "airflow_provider_drove.triggers.application.DroveApplicationTrigger"
@@ -87,6 +88,7 @@ def test_serialize_round_trip_is_exact_json_and_secret_free(conn) -> None:
         "cancel_on_kill": True,
         "effect_seen": False,
         "drop_grace": 3.0,
+        "resume": {"phase": "final", "deadline": 1_800_000_000.5, "resubmits": 1},
     }
     text = json.dumps(kwargs)  # only JSON values
     assert SECRET not in text and "admin" not in text
