@@ -54,6 +54,7 @@ XCOM_TASK_ID = TASK_ID_XCOM_KEY
 #: Drove's pattern for ``sourceAppName`` and ``taskId`` (``[a-zA-Z\d\-_]*``; Java's ``\d`` is ASCII).
 _DROVE_ID = re.compile(r"[a-zA-Z0-9_-]+")
 _NOT_DROVE_ID = re.compile(r"[^a-zA-Z0-9_-]+")
+_NUMBER = re.compile(r"\d+(\.\d*)?")
 
 #: Derived task ids stay at most this long (Drove has no limit, but ids show up in container
 #: names, ZooKeeper paths and the UI).
@@ -185,7 +186,7 @@ class DroveRunTaskOperator(BaseOperator):
     :param deferrable: wait in the triggerer instead of the worker.
     :param poll_interval: seconds between polls.
     :param timeout: seconds (or a timedelta) the task may take from CREATE; after that it is
-        killed and the Airflow task fails. None: no limit of its own (``execution_timeout`` still
+        killed and the Airflow task fails. Templated (a rendered number of seconds is accepted). None: no limit of its own (``execution_timeout`` still
         applies; ``on_kill`` then kills the task).
     :param stream_logs: forward the task's log lines into the Airflow task log.
     :param delete_on_completion: delete the task's record once it finished (success or failure),
@@ -206,6 +207,7 @@ class DroveRunTaskOperator(BaseOperator):
         "memory_mb",
         "docker_pull_timeout",
         "tags",
+        "timeout",
     )
     template_fields_renderers = {"task_spec": "json", "env": "json", "args": "py"}
     operator_extra_links = (DroveTaskLink(),)
@@ -231,7 +233,7 @@ class DroveRunTaskOperator(BaseOperator):
         wait_for_completion: bool = True,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         poll_interval: float = 10.0,
-        timeout: float | datetime.timedelta | None = None,
+        timeout: float | str | datetime.timedelta | None = None,
         stream_logs: bool = True,
         delete_on_completion: bool = False,
         pending_grace_seconds: float | None = None,
@@ -383,8 +385,9 @@ class DroveRunTaskOperator(BaseOperator):
             ],
             "placementPolicy": copy.deepcopy(self.placement_policy or DEFAULT_PLACEMENT_POLICY),
         }
-        if self.args is not None:
-            spec["args"] = _split_args(self.args)
+        args = _split_args(self.args) if self.args is not None else []
+        if args:  # none (or "") keeps the image's own command
+            spec["args"] = args
         if self.env:
             if not isinstance(self.env, Mapping):
                 raise DroveInputError("env", f"must be a dict of names to string values, not {type(self.env).__name__}")
@@ -401,6 +404,8 @@ class DroveRunTaskOperator(BaseOperator):
             seconds = value.total_seconds()
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
             seconds = float(value)
+        elif isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+            seconds = float(value)  # a rendered template, e.g. "{{ params.minutes * 60 }}"
         else:
             seconds = -1.0
         if seconds <= 0:
