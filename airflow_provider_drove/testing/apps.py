@@ -71,12 +71,16 @@ class App:
     :param now: creation time (simulated epoch seconds).
     """
 
-    def __init__(self, spec: Mapping[str, Any], app_id: str, now: float) -> None:
+    def __init__(
+        self, spec: Mapping[str, Any], app_id: str, now: float, on_change: Callable[[App], None] | None = None
+    ) -> None:
+        self.on_change = on_change
+        self.created_instances = 0
         self.spec = dict(spec)
         self.app_id = app_id
         self.name = str(spec.get("name"))
         self.cpus, self.memory_mb = requirements(spec)
-        self.state: ApplicationState = A.INIT
+        self._state: ApplicationState = A.INIT  # INIT is never emitted as an event (§12.3)
         self.required = 0
         self.created = now
         self.updated = now
@@ -92,6 +96,18 @@ class App:
             + CheckTiming.from_spec(spec.get("healthcheck")).budget
             + CheckTiming.from_spec(spec.get("readiness")).budget
         )
+
+    @property
+    def state(self) -> ApplicationState:
+        """The state-machine state."""
+        return self._state
+
+    @state.setter
+    def state(self, value: ApplicationState) -> None:
+        # every step is an event, self-transitions included (§12.3)
+        self._state = value
+        if self.on_change is not None:
+            self.on_change(self)
 
     def healthy(self) -> list[Instance]:
         """HEALTHY instances (their heartbeat is always fresh while the executor lives)."""
@@ -170,8 +186,8 @@ class ApplicationEngine:
         if app_id in self.apps:
             return [f"App {app_id} already exists"], app_id
         now = self.cluster.sim.now()
-        app = App(spec, app_id, now)
-        app.required = int(op.get("instances") or 0)
+        app = App(spec, app_id, now, self.cluster.events.app_changed)
+        app.required = app.created_instances = int(op.get("instances") or 0)
         app.last_action = "create"
         self.apps[app_id] = app
         # INIT lasts milliseconds; RUNNING iff instances > 0, and the monitor scales it up (§7.2)
@@ -346,7 +362,7 @@ class ApplicationEngine:
         }
         inst = Instance(
             self.cluster.sim, app.app_id, app.name, app.spec, allocation, ports, budget,
-            on_stopped=lambda _inst: None,
+            on_change=self.cluster.events.instance_changed,
         )  # fmt: skip
         app.instances[inst.instance_id] = inst
         self._prune_old(app)

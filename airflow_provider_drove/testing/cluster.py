@@ -15,6 +15,7 @@ from typing import Any
 from airflow_provider_drove.drove.states import ACTIVE_APP_STATES, ApplicationState
 from airflow_provider_drove.testing.apps import ApplicationEngine
 from airflow_provider_drove.testing.clock import SimClock
+from airflow_provider_drove.testing.events import EventStore
 from airflow_provider_drove.testing.resources import Executor
 from airflow_provider_drove.testing.sim import Scheduler
 from airflow_provider_drove.testing.tasks import TaskEngine
@@ -52,6 +53,7 @@ class Cluster:
         self._executor_shape = (executors, executor_cpus, executor_memory_mb)
         self._host_ports = itertools.count(31000)
         self.executors: list[Executor] = []
+        self.events = EventStore(self.sim.now)
         self.apps = ApplicationEngine(self)
         self.tasks = TaskEngine(self)
         self.cluster_state = "NORMAL"
@@ -70,6 +72,11 @@ class Cluster:
         self.tasks = TaskEngine(self)
         self.cluster_state = "NORMAL"
         self.state_updated = None
+        self.events.clear()
+        for executor in self.executors:
+            self.events.record(
+                "EXECUTOR_ADDED", {"EXECUTOR_ID": executor.executor_id, "HOSTNAME": executor.hostname, "PORT": executor.port}
+            )
         self.sim.spawn(self._monitor(), name="app-monitor")
 
     def reset(self) -> None:
@@ -105,6 +112,8 @@ class Cluster:
         """
         self.cluster_state = "MAINTENANCE" if on else "NORMAL"
         self.state_updated = self.sim.now()
+        leader = self.leader_address.rsplit(":", 1)[0]
+        self.events.record("MAINTENANCE_MODE_SET" if on else "MAINTENANCE_MODE_REMOVED", {"HOSTNAME": leader})
         return {"state": self.cluster_state, "updated": int(self.state_updated * 1000)}
 
     # ----------------------------------------------------------------- leadership (§5)
@@ -113,8 +122,10 @@ class Cluster:
         if index == self.leader:
             return
         self.leader = index
+        self.events.clear()  # the store lives on the leader only (§12.4)
         if index is None:
             return
+        self.events.record("LEADERSHIP_ACQUIRED", {"HOSTNAME": self.leader_address.rsplit(":", 1)[0]})
         now = self.sim.now()
         for app in self.apps.apps.values():
             app.created = app.updated = now

@@ -41,7 +41,7 @@ class Instance:
     :param allocation: where it runs and what it holds.
     :param host_ports: exposed port name -> host port.
     :param start_budget: seconds the start job will wait for HEALTHY (used by ``slow-start``).
-    :param on_stopped: called once when the instance reaches STOPPED (to free resources).
+    :param on_change: called after every state change (the event store listens).
     """
 
     def __init__(
@@ -53,7 +53,7 @@ class Instance:
         allocation: Allocation,
         host_ports: Mapping[str, int],
         start_budget: float,
-        on_stopped: Callable[[Instance], None],
+        on_change: Callable[[Instance], None],
     ) -> None:
         self.sim = sim
         self.app_id = app_id
@@ -71,7 +71,7 @@ class Instance:
             if isinstance(port, Mapping)
         }
         self.start_budget = start_budget
-        self.on_stopped = on_stopped
+        self.on_change = on_change
         self.logs = LogFiles()
         self.state: InstanceState = S.PENDING
         self.error = ""
@@ -81,6 +81,7 @@ class Instance:
         self._stop_pending = False
         self._released = False
         self._schedule(scenarios.PENDING_SECONDS, self._provision)
+        on_change(self)
 
     # ----------------------------------------------------------------- queries
     @property
@@ -159,10 +160,13 @@ class Instance:
             self._timer = None
 
     def _set(self, state: InstanceState, error: str | None = None) -> None:
+        changed = state != self.state
         self.state = state
         self.changed = self.sim.now()
         if error is not None:
             self.error = error
+        if changed:
+            self.on_change(self)
 
     def _say(self, line: str, *, stderr: bool = False) -> None:
         self.logs.write(self.sim.now(), line, stderr=stderr)
@@ -253,4 +257,3 @@ class Instance:
         if not self._released:
             self._released = True
             self.allocation.executor.release(self.allocation)
-            self.on_stopped(self)

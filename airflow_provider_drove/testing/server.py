@@ -182,6 +182,9 @@ class ControllerApi:
             Route(f"{v1}/cluster", e(any_, lambda r, b: ok(self.cluster.summary())), methods=["GET"]),
             Route(f"{v1}/cluster/executors", e(any_, self.executors), methods=["GET"]),
             Route(f"{v1}/cluster/executors/{{executorId}}", e(any_, self.executor), methods=["GET"]),
+            Route(f"{v1}/cluster/events/latest", e(any_, self.events_latest), methods=["GET"]),
+            Route(f"{v1}/cluster/events/summary", e(any_, self.events_summary), methods=["GET"]),
+            Route(f"{v1}/cluster/events", e(any_, self.events_deprecated), methods=["GET"]),
             Route(f"{v1}/cluster/maintenance/set", e(maint, self.maintenance(True), body=True), methods=["POST"]),
             Route(f"{v1}/cluster/maintenance/unset", e(maint, self.maintenance(False), body=True), methods=["POST"]),
         ]
@@ -308,6 +311,24 @@ class ControllerApi:
         executor_id = request.path_params["executorId"]
         details = self.cluster.executor_details(executor_id)
         return ok(details) if details is not None else failed(f"No executor found with id: {executor_id}")
+
+    def _event_params(self, request: Request) -> tuple[int, int]:
+        return (
+            _int_param(request, "lastSyncTime", 0, 0, 2**63 - 1),
+            _int_param(request, "size", 1024, 0, 2**31 - 1),
+        )
+
+    def events_latest(self, request: Request, raw: bytes) -> Response:
+        last_sync, size = self._event_params(request)
+        return ok(self.cluster.events.latest(last_sync, size))
+
+    def events_summary(self, request: Request, raw: bytes) -> Response:
+        last_sync, _ = self._event_params(request)
+        return ok(self.cluster.events.summary(last_sync))
+
+    def events_deprecated(self, request: Request, raw: bytes) -> Response:
+        last_sync, size = self._event_params(request)
+        return ok(self.cluster.events.latest(last_sync, size)["events"])
 
     def maintenance(self, on: bool) -> Handler:
         def handler(request: Request, raw: bytes) -> Response:

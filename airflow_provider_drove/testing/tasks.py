@@ -40,15 +40,19 @@ class Task:
     :param sim: the scheduler.
     :param spec: the validated TaskSpec wire dict.
     :param allocation: where it runs.
+    :param on_change: called after every reported state change (the event store listens).
     """
 
-    def __init__(self, sim: Scheduler, spec: Mapping[str, Any], allocation: Allocation) -> None:
+    def __init__(
+        self, sim: Scheduler, spec: Mapping[str, Any], allocation: Allocation, on_change: Callable[[Task], None]
+    ) -> None:
         self.sim = sim
         self.spec = dict(spec)
         self.source_app_name = str(spec["sourceAppName"])
         self.task_id = str(spec["taskId"])
         self.instance_id = f"TI-{uuid.uuid4()}"
         self.allocation = allocation
+        self.on_change = on_change
         self.behaviour = Behaviour.from_spec(spec)
         self.logs = LogFiles()
         self.state: TaskState = T.PENDING
@@ -122,9 +126,12 @@ class Task:
         self._timer = self.sim.call_later(delay, step)
 
     def _set(self, state: TaskState) -> None:
+        changed = state != self.state
         self.state = state
         self.changed = self.sim.now()
         self.deleted = False  # any executor update re-creates a deleted record (§6.2 DELETE)
+        if changed or state == T.PENDING:  # the first report is the first event
+            self.on_change(self)
 
     def _say(self, line: str, *, stderr: bool = False) -> None:
         self.logs.write(self.sim.now(), line, stderr=stderr)
@@ -232,7 +239,7 @@ class TaskEngine:
             # scheduling failed: nothing is written, GET keeps saying "No such task instance" (§8)
             self.tasks.pop(key, None)
             return [], drove_id
-        self.tasks[key] = Task(self.cluster.sim, spec, allocation)
+        self.tasks[key] = Task(self.cluster.sim, spec, allocation, self.cluster.events.task_changed)
         return [], drove_id
 
     def kill(self, source_app_name: str, task_id: str) -> list[str]:

@@ -91,6 +91,8 @@ def test_s5_leader_moves_and_stopped_controllers_refuse_connections(drove_emulat
     assert second.get("/ping").status_code == 200
     assert drove_emulator.url == drove_emulator.urls[1]
     assert second.app("TEST_APP-1")["created"] >= created  # shared cluster; re-created on failover (§11)
+    events = second.get("/cluster/events").json()["data"]
+    assert [e["type"] for e in events] == ["LEADERSHIP_ACQUIRED"]  # the store is wiped on failover (§12.4)
     summary = second.get("/cluster").json()["data"]
     assert summary["leader"] == drove_emulator.urls[1].removeprefix("http://")
     drove_emulator.control.stop_controller(1)

@@ -168,3 +168,29 @@ def test_s2_null_fields_are_omitted(api: Api, path: str) -> None:
         return False
 
     assert not has_null(requests.get(api.url(path), timeout=5).json())
+
+
+def test_s12_events_feed(api: Api, drove_emulator) -> None:
+    """§12 (optional in the issue): state-change events newest first, cursor, summary, wiped on failover."""
+    app_id = api.create(app_spec())
+    api.scale(app_id, 1)
+    wait_for(settled(api, app_id, "RUNNING", 1))
+    feed = api.get("/cluster/events/latest", params={"lastSyncTime": 0}).json()["data"]
+    events = feed["events"]
+    assert [e["time"] for e in events] == sorted((e["time"] for e in events), reverse=True)
+    assert feed["lastSyncTime"] == events[0]["time"]
+    app_states = [e["metadata"]["CURRENT_STATE"] for e in reversed(events) if e["type"] == "APP_STATE_CHANGE"]
+    assert app_states[0] == "MONITORING" and "SCALING_REQUESTED" in app_states and app_states[-1] == "RUNNING"
+    instance_states = [e["metadata"]["CURRENT_STATE"] for e in reversed(events) if e["type"] == "INSTANCE_STATE_CHANGE"]
+    assert instance_states == ["PENDING", "PROVISIONING", "STARTING", "UNREADY", "READY", "HEALTHY"]
+    assert {e["type"] for e in events} >= {"EXECUTOR_ADDED", "APP_STATE_CHANGE", "INSTANCE_STATE_CHANGE"}
+    newer = api.get("/cluster/events/latest", params={"lastSyncTime": feed["lastSyncTime"]}).json()["data"]
+    assert newer == {"events": [], "lastSyncTime": feed["lastSyncTime"]}
+    assert len(api.get("/cluster/events/latest", params={"size": 2}).json()["data"]["events"]) == 2
+    counts = api.get("/cluster/events/summary").json()["data"]["eventsCount"]
+    assert counts["INSTANCE_STATE_CHANGE"] == 6
+    assert api.get("/cluster/events").json()["data"] == events
+    api.post("/cluster/maintenance/set")
+    assert api.get("/cluster/events/latest", params={"size": 1}).json()["data"]["events"][0]["type"] == "MAINTENANCE_MODE_SET"
+    drove_emulator.control.set_leader(0)  # no change: nothing wiped
+    assert len(api.get("/cluster/events").json()["data"]) > 1
