@@ -37,6 +37,18 @@ _TASK: dict[str, Any] = {
 }
 
 
+def _customised(base: dict[str, Any], key: str, value: str, image: str | None, env: dict[str, str] | None,
+                changes: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+    spec = copy.deepcopy(base)
+    spec[key] = value
+    if image is not None:
+        spec["executable"]["url"] = image
+    if env is not None:
+        spec["env"] = dict(env)
+    spec.update(copy.deepcopy(changes))
+    return spec
+
+
 def sample_app_spec(
     name: str = "TEST_APP", *, image: str | None = None, env: dict[str, str] | None = None, **changes: Any
 ) -> dict[str, Any]:
@@ -47,14 +59,7 @@ def sample_app_spec(
     :param env: the container env (scenario knobs such as ``DROVE_EMULATOR_SCENARIO``).
     :param changes: top-level fields to replace.
     """
-    spec = copy.deepcopy(_APP)
-    spec["name"] = name
-    if image is not None:
-        spec["executable"]["url"] = image
-    if env is not None:
-        spec["env"] = dict(env)
-    spec.update(copy.deepcopy(changes))
-    return spec
+    return _customised(_APP, "name", name, image, env, changes)
 
 
 def sample_task_spec(
@@ -62,13 +67,9 @@ def sample_task_spec(
 ) -> dict[str, Any]:
     """A valid TaskSpec (a fresh copy) for ``sourceAppName`` TEST_APP.
 
+    :param task_id: the task ID.
+    :param image: the image URL (``pull-fail``, ``start-fail`` work for tasks too).
     :param env: the container env (``DROVE_EMULATOR_EXIT_CODE``, ``DROVE_EMULATOR_RUN_SECONDS``, ...).
+    :param changes: top-level fields to replace.
     """
-    spec = copy.deepcopy(_TASK)
-    spec["taskId"] = task_id
-    if image is not None:
-        spec["executable"]["url"] = image
-    if env is not None:
-        spec["env"] = dict(env)
-    spec.update(copy.deepcopy(changes))
-    return spec
+    return _customised(_TASK, "taskId", task_id, image, env, changes)

@@ -353,31 +353,29 @@ class ControllerApi:
 
         return handler
 
+    def _log_file(self, kind: str, request: Request) -> tuple[Any, str]:
+        owner = self._log_owner(kind, request)
+        if owner is None:
+            raise _Answer(Response(b"", status_code=204))
+        name = request.path_params["file"]
+        if owner.logs.content(name) is None:
+            raise _Answer(_json({"error": "Executor call returned: 404 Not Found"}, 500))
+        return owner, name
+
     def log_read(self, kind: str) -> Handler:
         def handler(request: Request, raw: bytes) -> Response:
-            owner = self._log_owner(kind, request)
-            if owner is None:
-                return Response(b"", status_code=204)
+            owner, name = self._log_file(kind, request)
             offset = _int_param(request, "offset", -1, -1, 2**62)
             length = _int_param(request, "length", 32768, 0, 2**31 - 1)
-            chunk = owner.logs.read(request.path_params["file"], offset, length)
-            if chunk is None:
-                return _json({"error": "Executor call returned: 404 Not Found"}, 500)
-            return _json(chunk)
+            return _json(owner.logs.read(name, offset, length))
 
         return handler
 
     def log_download(self, kind: str) -> Handler:
         def handler(request: Request, raw: bytes) -> Response:
-            owner = self._log_owner(kind, request)
-            if owner is None:
-                return Response(b"", status_code=204)
-            name = request.path_params["file"]
-            content = owner.logs.content(name)
-            if content is None:
-                return _json({"error": "Executor call returned: 404 Not Found"}, 500)
+            owner, name = self._log_file(kind, request)
             return Response(
-                content,
+                owner.logs.content(name),
                 media_type="application/octet-stream",
                 headers={"Content-Disposition": f"attachment; filename={name}"},
             )
