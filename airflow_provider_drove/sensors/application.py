@@ -41,6 +41,7 @@ from airflow_provider_drove.triggers.application import (
     DEFAULT_MAX_CONSECUTIVE_ERRORS,
     AppWaitState,
     DroveApplicationTrigger,
+    PollResult,
     fetch_app_snapshot,
 )
 
@@ -130,18 +131,23 @@ class DroveApplicationBaseSensor(BaseSensorOperator):
             raise AirflowSensorTimeout(message)
         raise DroveOperationFailedError(message)
 
-    def poke(self, context: Context) -> PokeReturnValue | bool:
-        """Fetch the app and evaluate the condition once.
-
-        :return: done with the app summary as XCom, or not yet.
-        :raises DroveOperationFailedError: when the condition can no longer be met.
-        """
+    def _evaluate_once(self, context: Context) -> tuple[AppCondition, PollResult]:
+        """Check the inputs, then fetch and evaluate once (shared by ``poke`` and the deferred start)."""
         condition = self._validated_condition()
         self._link(context)
         snapshot = fetch_app_snapshot(self.hook, self._app_id)
         condition = condition.with_known_failures(self._baseline(snapshot))
         result = AppWaitState(self._app_id, condition).step(snapshot)
         self.log.info("%s", result.message)
+        return condition, result
+
+    def poke(self, context: Context) -> PokeReturnValue | bool:
+        """Fetch the app and evaluate the condition once.
+
+        :return: done with the app summary as XCom, or not yet.
+        :raises DroveOperationFailedError: when the condition can no longer be met.
+        """
+        _condition, result = self._evaluate_once(context)
         if result.payload is None:
             return False
         if result.payload["status"] == "done":
@@ -153,12 +159,7 @@ class DroveApplicationBaseSensor(BaseSensorOperator):
         """Poke once; when deferrable and not done yet, hand the wait to the triggerer."""
         if not self.deferrable:
             return super().execute(context)
-        condition = self._validated_condition()
-        self._link(context)
-        snapshot = fetch_app_snapshot(self.hook, self._app_id)
-        condition = condition.with_known_failures(self._baseline(snapshot))
-        result = AppWaitState(self._app_id, condition).step(snapshot)
-        self.log.info("%s", result.message)
+        condition, result = self._evaluate_once(context)
         if result.payload is not None:
             return self.execute_complete(context, result.payload)
         self.defer(

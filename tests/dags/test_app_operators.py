@@ -16,7 +16,7 @@ from airflow.providers.common.compat.version_compat import AIRFLOW_V_3_0_PLUS
 
 from airflow_provider_drove.links.drove import DroveApplicationLink
 from airflow_provider_drove.operators.application import DroveScaleApplicationOperator
-from test_app_support import APP_SPEC, PULL_FAIL_IMAGE, app_spec, dag_source, errors_file  # noqa: F401
+from test_app_support import PULL_FAIL_IMAGE, app_spec, dag_source, errors_file  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("drove_connection")
 

@@ -7,46 +7,21 @@ a test can assert on the exact message a DAG author would see.
 
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-OP_SPEC = {"timeout": "5m", "parallelism": 2, "failureStrategy": "STOP"}
-
-APP_SPEC: dict[str, Any] = {
-    "name": "TEST_APP",
-    "version": "1",
-    "type": "SERVICE",
-    "executable": {"type": "DOCKER", "url": "ghcr.io/appform-io/perf-test-server-httplib", "dockerPullTimeout": "100 seconds"},
-    "exposedPorts": [{"name": "main", "port": 8000, "type": "HTTP"}],
-    "resources": [{"type": "CPU", "count": 1}, {"type": "MEMORY", "sizeInMB": 128}],
-    "placementPolicy": {"type": "ANY"},
-    "healthcheck": {
-        "mode": {"type": "HTTP", "protocol": "HTTP", "portName": "main", "path": "/", "verb": "GET", "successCodes": [200]},
-        "timeout": "1 second", "interval": "5 seconds", "attempts": 3, "initialDelay": "0 seconds",
-    },
-    "readiness": {
-        "mode": {"type": "HTTP", "protocol": "HTTP", "portName": "main", "path": "/", "verb": "GET", "successCodes": [200]},
-        "timeout": "1 second", "interval": "3 seconds", "attempts": 3, "initialDelay": "0 seconds",
-    },
-    "tags": {"team": "data"},
-}  # fmt: skip
+from airflow_provider_drove.testing.samples import sample_app_spec
 
 #: The emulator's documented scenario: an image URL containing "pull-fail" fails with a pull error.
 PULL_FAIL_IMAGE = "docker.io/acme/pull-fail:1"
 
 
 def app_spec(name: str = "TEST_APP", *, image: str | None = None, **changes: Any) -> dict[str, Any]:
-    """A valid app spec with another name, image or top-level fields."""
-    spec = copy.deepcopy(APP_SPEC)
-    spec["name"] = name
-    if image is not None:
-        spec["executable"]["url"] = image
-    spec.update(changes)
-    return spec
+    """A valid app spec (H1's sample) with another name, image or top-level fields."""
+    return sample_app_spec(name, image=image, **changes)
 
 
 DAG_HEADER = '''
