@@ -384,11 +384,12 @@ class ControllerApi:
 
 
 def build_app(runtime: EmulatorRuntime, index: int) -> Any:
-    """The ASGI app of controller ``index``: Drove's API, the control API, faults in front."""
+    """The ASGI app of controller ``index``: Drove's API, the control API, UI pages, faults in front."""
     from airflow_provider_drove.testing.control_api import control_routes
+    from airflow_provider_drove.testing.ui import ui_routes
 
     api = ControllerApi(runtime, index)
-    app = Starlette(routes=api.routes() + control_routes(runtime, index))
+    app = Starlette(routes=api.routes() + control_routes(runtime, index) + ui_routes(runtime, index))
     return FaultMiddleware(app, runtime.faults)
 
 

@@ -194,3 +194,18 @@ def test_s12_events_feed(api: Api, drove_emulator) -> None:
     assert api.get("/cluster/events/latest", params={"size": 1}).json()["data"]["events"][0]["type"] == "MAINTENANCE_MODE_SET"
     drove_emulator.control.set_leader(0)  # no change: nothing wiped
     assert len(api.get("/cluster/events").json()["data"]) > 1
+
+
+@pytest.mark.drove_emulator(controllers=2, users=[("root", "pw", "EXTERNAL_ROOT")], speed=50)
+def test_s6_8_ui_pages_and_non_leader_redirect(drove_emulator) -> None:
+    """§6.8/§3.1: UI pages exist on the leader; a non-leader answers them with a 303 to the leader."""
+    api = Api(drove_emulator.url, auth=("root", "pw"))
+    app_id = api.create(app_spec())
+    page = requests.get(f"{drove_emulator.url}/applications/{app_id}", auth=("root", "pw"), timeout=5)
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"] and app_id in page.text
+    assert requests.get(f"{drove_emulator.url}/applications/{app_id}", timeout=5).status_code == 401
+    follower = requests.get(f"{drove_emulator.urls[1]}/tasks/TEST_APP/T1", auth=("root", "pw"), timeout=5,
+                            allow_redirects=False)  # fmt: skip
+    assert follower.status_code == 303
+    assert follower.headers["location"] == f"{drove_emulator.url}/tasks/TEST_APP/T1"
+    assert requests.get(f"{drove_emulator.url}/tasks/TEST_APP/T1", auth=("root", "pw"), timeout=5).status_code == 404
