@@ -240,6 +240,9 @@ class DroveHook(_DroveHookBase):
             data=request.content,
             headers=request.headers(),
             timeout=(settings.connect_timeout, settings.timeout),
+            # Passed on every request, not only on the session: requests lets REQUESTS_CA_BUNDLE
+            # override a session-level CA bundle, and the connection's setting must win.
+            verify=settings.verify,
             allow_redirects=False,
         )
 

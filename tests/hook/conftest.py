@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -20,53 +19,27 @@ import pytest
 
 from airflow_provider_drove.hooks.drove import DroveAsyncHook, DroveHook
 from airflow_provider_drove.hooks.transport import LEADERS
+from airflow_provider_drove.testing.samples import sample_app_spec, sample_task_spec
+from tests.emulator.helpers import wait_for
+
+__all__ = ["APP_SPEC", "TASK_SPEC", "HookRunner", "app_spec", "task_spec", "wait_for"]
 
 CONN_ID = "drove_hook_test"
 #: Fast retries: the behaviour is the same, the suite stays quick.
 FAST = {"retry_min_wait": 0.01, "retry_max_wait": 0.05}
 
-APP_SPEC: dict[str, Any] = {
-    "name": "AF_DEMO",
-    "version": "1",
-    "type": "SERVICE",
-    "executable": {"type": "DOCKER", "url": "ghcr.io/appform-io/perf-test-server-httplib", "dockerPullTimeout": "100 seconds"},
-    "exposedPorts": [{"name": "main", "port": 8000, "type": "HTTP"}],
-    "resources": [{"type": "CPU", "count": 1}, {"type": "MEMORY", "sizeInMB": 128}],
-    "placementPolicy": {"type": "ANY"},
-    "healthcheck": {
-        "mode": {"type": "HTTP", "protocol": "HTTP", "portName": "main", "path": "/", "verb": "GET", "successCodes": [200]},
-        "timeout": "1 second", "interval": "5 seconds", "attempts": 3, "initialDelay": "0 seconds",
-    },
-    "readiness": {
-        "mode": {"type": "HTTP", "protocol": "HTTP", "portName": "main", "path": "/", "verb": "GET", "successCodes": [200]},
-        "timeout": "1 second", "interval": "3 seconds", "attempts": 3, "initialDelay": "0 seconds",
-    },
-    "tags": {"team": "data"},
-    "exposureSpec": {"vhost": "afdemo.local", "portName": "main", "mode": "ALL"},
-}  # fmt: skip
-
-TASK_SPEC: dict[str, Any] = {
-    "sourceAppName": "AF_DEMO",
-    "taskId": "T0001",
-    "executable": {"type": "DOCKER", "url": "ghcr.io/appform-io/test-task", "dockerPullTimeout": "100 seconds"},
-    "resources": [{"type": "CPU", "count": 1}, {"type": "MEMORY", "sizeInMB": 256}],
-    "placementPolicy": {"type": "ANY"},
-    "env": {"DROVE_EMULATOR_RUN_SECONDS": "2"},
-}
+APP_SPEC: dict[str, Any] = sample_app_spec("AF_DEMO", exposureSpec={"vhost": "afdemo.local", "portName": "main", "mode": "ALL"})
+TASK_SPEC: dict[str, Any] = sample_task_spec("T0001", sourceAppName="AF_DEMO", env={"DROVE_EMULATOR_RUN_SECONDS": "2"})
 
 
 def app_spec(**changes: Any) -> dict[str, Any]:
-    """A valid app spec with top-level fields changed."""
-    spec = copy.deepcopy(APP_SPEC)
-    spec.update(changes)
-    return spec
+    """A valid app spec (AF_DEMO-1) with top-level fields changed."""
+    return {**copy.deepcopy(APP_SPEC), **changes}
 
 
 def task_spec(**changes: Any) -> dict[str, Any]:
-    """A valid task spec with top-level fields changed."""
-    spec = copy.deepcopy(TASK_SPEC)
-    spec.update(changes)
-    return spec
+    """A valid task spec (AF_DEMO/T0001) with top-level fields changed."""
+    return {**copy.deepcopy(TASK_SPEC), **changes}
 
 
 class HookRunner:
@@ -175,15 +148,3 @@ def connect(monkeypatch: pytest.MonkeyPatch, hook_kind: str) -> Iterator[Callabl
 def drove(drove_emulator: Any, connect: Callable[..., HookRunner]) -> HookRunner:
     """A runner on a single-controller emulator without auth."""
     return connect(drove_emulator)
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 20.0, interval: float = 0.02) -> Any:
-    """Poll until ``predicate()`` is truthy (real time; the emulator's clock runs fast)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s (last value {value!r})")
-        time.sleep(interval)

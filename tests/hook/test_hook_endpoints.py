@@ -198,3 +198,14 @@ def _task_or_none(drove: HookRunner, app: str, task_id: str) -> TaskInfo | None:
 def _finished(drove: HookRunner, app: str, task_id: str) -> TaskInfo | None:
     task = _task_or_none(drove, app, task_id)
     return task if task is not None and task.state == TaskState.STOPPED else None
+
+
+@pytest.mark.drove_emulator(controllers=2)
+def test_ui_url_points_at_the_leader_without_credentials(connect: Any, drove_emulator: Any) -> None:
+    drove = connect(drove_emulator, login="admin", password="ui-secret-pw")
+    assert drove.ui_url("applications/AF_DEMO-1") == f"{drove_emulator.urls[0]}/applications/AF_DEMO-1"
+    drove_emulator.control.set_leader(1)
+    drove.ping()
+    link = drove.ui_url("/tasks/AF_DEMO/T0001")
+    assert link == f"{drove_emulator.urls[1]}/tasks/AF_DEMO/T0001"
+    assert "ui-secret-pw" not in link and "admin" not in link

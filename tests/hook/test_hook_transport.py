@@ -240,11 +240,26 @@ def test_tls_failure_is_reported_at_once(connect: Any, drove_emulator: Any) -> N
 
 
 def test_tls_settings_reach_requests(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    import requests
+
     bundle = tmp_path / "ca.pem"
     bundle.write_text("-----BEGIN CERTIFICATE-----\n")
-    for extra, expected in (({}, True), ({"verify": "false"}, False), ({"ca_bundle": str(bundle)}, str(bundle))):
-        monkeypatch.setenv("AIRFLOW_CONN_TLS", json.dumps({"conn_type": "drove", "host": "https://ctl:443", "extra": extra}))
-        assert DroveHook("tls").get_conn().verify == expected
+    seen: list[Any] = []
+
+    def send(self: Any, request: Any, **kwargs: Any) -> Any:
+        seen.append(kwargs["verify"])
+        raise requests.ConnectionError("recorded")
+
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", send)
+    # An environment CA bundle must not override the connection's own setting.
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "env-ca.pem"))
+    cases = (({"verify": "false"}, False), ({"ca_bundle": str(bundle)}, str(bundle)), ({}, str(tmp_path / "env-ca.pem")))
+    for extra, expected in cases:
+        conn = {"conn_type": "drove", "host": "https://ctl:443", "extra": {**extra, "max_retries": 0}}
+        monkeypatch.setenv("AIRFLOW_CONN_TLS", json.dumps(conn))
+        with pytest.raises(DroveUnavailableError):
+            DroveHook("tls").ping()
+        assert seen[-1] == expected
 
 
 async def test_tls_settings_reach_httpx(monkeypatch: pytest.MonkeyPatch) -> None:
