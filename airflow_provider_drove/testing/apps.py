@@ -152,7 +152,7 @@ class ApplicationEngine:
     def submit(self, op: Mapping[str, Any]) -> tuple[list[str], str | None]:
         """Validate an operation against the state table and the per-op checks, then accept it.
 
-        :param op: a normalised operation (see ``validation.normalise_app_operation``).
+        :param op: a normalised operation (see ``validation.app_operation``).
         :return: ``(validation errors, appId)``; no errors means HTTP 200 with ``{"appId"}``.
         """
         kind = op["type"]
