@@ -454,7 +454,7 @@ class DroveRunTaskOperator(BaseOperator):
         except DroveNotFoundError:
             task = None  # "No such task instance": pending right after CREATE (§8), bounded by TaskWatch
         result = state.step(task)
-        if self.stream_logs:
+        if self.stream_logs and state.seen:
             follow_logs_sync(self.hook, state.logs, self.log, final=result.payload is not None)
         return result
 

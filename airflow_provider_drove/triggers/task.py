@@ -69,6 +69,11 @@ class TaskWaitState:
         self.deadline = deadline
         self.summary: dict[str, Any] | None = None
 
+    @property
+    def seen(self) -> bool:
+        """Drove has reported the task at least once (before that, it has no logs to read)."""
+        return self.summary is not None
+
     def payload(self, status: str, message: str) -> dict[str, Any]:
         """An event payload (plain JSON) carrying the last task summary seen."""
         return {
@@ -186,7 +191,7 @@ class DroveTaskTrigger(DrovePollingTrigger):
         except DroveNotFoundError:
             task = None  # "No such task instance": pending right after CREATE (§8), bounded by TaskWatch
         result = self._state.step(task)
-        if self.stream_logs:
+        if self.stream_logs and self._state.seen:
             await follow_logs_async(hook, self._state.logs, self.log, final=result.payload is not None)
             if result.payload is not None:
                 result.payload["log_position"] = self._state.logs.to_json()
