@@ -45,7 +45,7 @@ from airflow_provider_drove.drove.conditions import (
     describe_app,
 )
 from airflow_provider_drove.drove.specs import ApplicationSpec, parse_application_spec, spec_differences
-from airflow_provider_drove.drove.states import IDLE_APP_STATES, ApplicationState, InstanceState
+from airflow_provider_drove.drove.states import IDLE_APP_STATES, InstanceState
 from airflow_provider_drove.exceptions import (
     DroveException,
     DroveInputError,
@@ -81,18 +81,6 @@ ALLOWED_STATES: dict[str, frozenset[str]] = {
 }
 _IDLE_STATES = frozenset(s.value for s in IDLE_APP_STATES)
 
-#: States in which an operation is under way (another client's, the app monitor's, or ours).
-#: SCALE is formally allowed in SCALING_REQUESTED, but Drove then drops it with a 200 (§7.5).
-_BUSY_STATES = frozenset(
-    s.value
-    for s in (
-        ApplicationState.INIT,
-        ApplicationState.OUTAGE_DETECTED,
-        ApplicationState.SCALING_REQUESTED,
-        ApplicationState.STOP_INSTANCES_REQUESTED,
-        ApplicationState.REPLACE_INSTANCES_REQUESTED,
-    )
-)
 _DYING_STATES = frozenset({"DESTROY_REQUESTED", "DESTROYED", "FAILED"})
 
 #: The wait for another operation to finish before submitting ours.
@@ -493,7 +481,7 @@ class DroveApplicationBaseOperator(BaseOperator):
         resubmits = resume.get("resubmits", resubmits)
         if deadline is None:
             deadline = time.time() + self._timeout
-        if phase != "idle":
+        if phase != "idle" and resume.get("cancellable", True):
             self._live_app_id = self._app_id
         outcome = self._after_wait(context, event, phase, resubmits)
         if isinstance(outcome, _Again):
@@ -520,7 +508,8 @@ class DroveApplicationBaseOperator(BaseOperator):
                 if not self.wait_for_completion and decision.final:
                     self._live_app_id = None
                     return self._finish(self._read_app_json())
-                outcome = self._await(context, decision.condition, "final" if decision.final else "step", deadline, resubmits)
+                phase = "final" if decision.final else "step"
+                outcome = self._await(context, decision.condition, phase, deadline, resubmits)
             if isinstance(outcome, _Again):
                 resubmits = outcome.resubmits
                 continue
@@ -578,7 +567,7 @@ class DroveApplicationBaseOperator(BaseOperator):
                     max_consecutive_errors=DEFAULT_MAX_CONSECUTIVE_ERRORS,
                     cancel_on_kill=self.cancel_on_failure and cancellable,
                     drop_grace=DEFAULT_DROP_GRACE_SECONDS,
-                    resume={"phase": phase, "deadline": deadline, "resubmits": resubmits},
+                    resume={"phase": phase, "deadline": deadline, "resubmits": resubmits, "cancellable": cancellable},
                 ),
                 method_name="execute_complete",
                 kwargs={"phase": phase, "deadline": deadline, "resubmits": resubmits},
