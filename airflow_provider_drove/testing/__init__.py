@@ -6,7 +6,7 @@ pytest plugin gives the ``drove_emulator`` and ``drove_connection`` fixtures. ``
 moves the leader, stops controllers, drives the clock and injects faults.
 
 Failure scenarios are chosen from the spec alone: the image URL containing ``pull-fail``,
-``start-fail``, ``never-ready``, ``unhealthy-after`` or ``slow-start`` (or ``env``
+``start-fail``, ``never-ready``, ``unhealthy-after``, ``slow-start`` or ``lost-after`` (or ``env``
 ``DROVE_EMULATOR_SCENARIO`` naming them), and for tasks ``env`` ``DROVE_EMULATOR_EXIT_CODE`` and
 ``DROVE_EMULATOR_RUN_SECONDS``. The full reference (every knob, timing and control call) is
 ``README.md`` in this package.

@@ -68,12 +68,18 @@ class App:
 
     :param spec: the validated spec (wire dict, as sent).
     :param app_id: ``name-version``.
-    :param now: creation time (simulated epoch seconds).
+    :param now: the simulated clock (epoch seconds).
+    :param on_change: called after every state-machine step (the event store listens).
     """
 
     def __init__(
-        self, spec: Mapping[str, Any], app_id: str, now: float, on_change: Callable[[App], None] | None = None
+        self,
+        spec: Mapping[str, Any],
+        app_id: str,
+        now: Callable[[], float],
+        on_change: Callable[[App], None] | None = None,
     ) -> None:
+        self.now = now
         self.on_change = on_change
         self.created_instances = 0
         self.spec = dict(spec)
@@ -82,8 +88,7 @@ class App:
         self.cpus, self.memory_mb = requirements(spec)
         self._state: ApplicationState = A.INIT  # INIT is never emitted as an event (§12.3)
         self.required = 0
-        self.created = now
-        self.updated = now
+        self.created = self.updated = now()
         self.instances: dict[str, Instance] = {}
         self.op: Process | None = None
         self.last_action: str | None = None  # "create" | "scale" | "replace" | "stop" | "recover" | "destroy"
@@ -110,12 +115,15 @@ class App:
             self.on_change(self)
 
     def healthy(self) -> list[Instance]:
-        """HEALTHY instances (their heartbeat is always fresh while the executor lives)."""
-        return [inst for inst in self.instances.values() if inst.state == S.HEALTHY]
+        """HEALTHY instances refreshed within the last 60 s (§9.1 ``healthyInstances``)."""
+        now = self.now()
+        return [inst for inst in self.instances.values() if inst.state == S.HEALTHY and inst.fresh(now)]
 
     def active(self) -> list[Instance]:
-        """Instances in Drove's active states (§9.2)."""
-        return [inst for inst in self.instances.values() if inst.active]
+        """Non-stale instances in Drove's active states (§9.2), as ``/instances`` lists them."""
+        now = self.now()
+        return [inst for inst in self.instances.values() if inst.active and inst.fresh(now)]
+
 
     def summary(self) -> dict[str, Any]:
         """AppSummary (§6.1)."""
@@ -185,8 +193,7 @@ class ApplicationEngine:
         app_id = f"{spec['name']}-{spec['version']}"
         if app_id in self.apps:
             return [f"App {app_id} already exists"], app_id
-        now = self.cluster.sim.now()
-        app = App(spec, app_id, now, self.cluster.events.app_changed)
+        app = App(spec, app_id, self.cluster.sim.now, self.cluster.events.app_changed)
         app.required = app.created_instances = int(op.get("instances") or 0)
         app.last_action = "create"
         self.apps[app_id] = app
@@ -440,7 +447,14 @@ class ApplicationEngine:
 
     # ================================================================ monitor (§9.1)
     def monitor(self) -> None:
-        """One run of the app monitor: RECOVER every idle app whose healthy count is off."""
+        """One run of the app monitor (§9.1): stale instances become LOST; idle apps whose healthy
+        count is off get a RECOVER."""
+        now = self.cluster.sim.now()
         for app in list(self.apps.values()):
+            if app.state not in (A.RUNNING, A.MONITORING):
+                continue
+            for inst in list(app.instances.values()):
+                if not inst.fresh(now):
+                    inst.mark_lost()
             if app.idle and len(app.healthy()) != app.required:
                 self._recover(app)

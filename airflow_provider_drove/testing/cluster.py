@@ -23,6 +23,8 @@ from airflow_provider_drove.testing.tasks import TaskEngine
 #: the app monitor's period and first delay (§9.1)
 MONITOR_PERIOD = 30.0
 MONITOR_FIRST_RUN = 5.0
+#: the task monitor's period (§13)
+TASK_MONITOR_PERIOD = 5.0
 #: the window after any cluster-state change during which the cluster counts as in maintenance (§6.4)
 MAINTENANCE_WINDOW = 40.0
 EXECUTOR_PORT = 3000
@@ -78,6 +80,7 @@ class Cluster:
                 "EXECUTOR_ADDED", {"EXECUTOR_ID": executor.executor_id, "HOSTNAME": executor.hostname, "PORT": executor.port}
             )
         self.sim.spawn(self._monitor(), name="app-monitor")
+        self.sim.spawn(self._task_monitor(), name="task-monitor")
 
     def reset(self) -> None:
         """Forget every app, task and pending event; executors come back empty."""
@@ -145,6 +148,12 @@ class Cluster:
             if self.leader is not None and not self.in_maintenance_window():
                 self.apps.monitor()
             yield MONITOR_PERIOD
+
+    def _task_monitor(self) -> Generator[Any, Any, Any]:
+        while True:
+            yield TASK_MONITOR_PERIOD
+            if self.leader is not None and not self.in_maintenance_window():
+                self.tasks.monitor()
 
     # ----------------------------------------------------------------- views
     def summary(self) -> dict[str, Any]:

@@ -80,6 +80,7 @@ class Instance:
         self._timer: Timer | None = None
         self._stop_pending = False
         self._released = False
+        self.silent_since: float | None = None  # the executor stopped reporting it (``lost-after``)
         self._schedule(scenarios.PENDING_SECONDS, self._provision)
         on_change(self)
 
@@ -98,8 +99,11 @@ class Instance:
         """The heartbeat time: the last change, re-stamped by the 20 s executor snapshot (§11)."""
         if not self.active:
             return self.changed
-        beats = int((now - self.created) // 20)
-        return max(self.changed, self.created + 20 * beats)
+        return scenarios.heartbeat(self.created, self.changed, now, self.silent_since)
+
+    def fresh(self, now: float) -> bool:
+        """Refreshed within the last 60 s; stale instances drop out of /instances and healthy counts (§6.1)."""
+        return not self.active or now - self.updated(now) <= scenarios.STALE_SECONDS
 
     def wire(self, now: float) -> dict[str, Any]:
         """InstanceInfo (§6.1)."""
@@ -132,6 +136,8 @@ class Instance:
     # ----------------------------------------------------------------- commands
     def stop(self) -> None:
         """The controller's stop command: STOPPING now, or as soon as the container is up."""
+        if self.silent_since is not None:
+            return  # its executor no longer answers
         if self.state in _STOPPABLE_NOW:
             self._stopping()
         elif self.state in (S.PROVISIONING, S.STARTING):
@@ -141,6 +147,12 @@ class Instance:
         """Make a HEALTHY instance fail its health checks now (control API, for crash tests)."""
         if self.state == S.HEALTHY:
             self._fail(S.UNHEALTHY, "Health check failed: instance stopped responding")
+
+    def mark_lost(self) -> None:
+        """The app monitor's verdict on a stale instance: LOST, "Instance lost" (§9.1)."""
+        self._cancel_timer()
+        self._set(S.LOST, "Instance lost")
+        self._release()
 
     def kill(self) -> None:
         """Drop the instance without walking the states (app destroyed)."""
@@ -222,7 +234,9 @@ class Instance:
     def _healthy(self) -> None:
         self._set(S.HEALTHY)
         self._say("Health check passed, instance is serving")
-        if self.behaviour.has(scenarios.UNHEALTHY_AFTER):
+        if self.behaviour.has(scenarios.LOST_AFTER):
+            self._schedule(self.behaviour.lost_after, self._go_silent)
+        elif self.behaviour.has(scenarios.UNHEALTHY_AFTER):
             failing_for = self.health.attempts * (self.health.timeout + self.health.interval)
             self._schedule(
                 self.behaviour.unhealthy_after + failing_for,
@@ -232,6 +246,11 @@ class Instance:
             )
         else:
             self._cancel_timer()
+
+    def _go_silent(self) -> None:
+        # the executor stops reporting (it died or lost its network): no more heartbeats or changes
+        self._cancel_timer()
+        self.silent_since = self.sim.now()
 
     def _fail(self, state: InstanceState, error: str) -> None:
         self._set(state, error)

@@ -19,6 +19,7 @@ ENV_SCENARIO = "DROVE_EMULATOR_SCENARIO"
 ENV_PULL_SECONDS = "DROVE_EMULATOR_PULL_SECONDS"
 ENV_STARTUP_SECONDS = "DROVE_EMULATOR_STARTUP_SECONDS"
 ENV_UNHEALTHY_AFTER = "DROVE_EMULATOR_UNHEALTHY_AFTER"
+ENV_LOST_AFTER = "DROVE_EMULATOR_LOST_AFTER"
 ENV_EXIT_CODE = "DROVE_EMULATOR_EXIT_CODE"
 ENV_RUN_SECONDS = "DROVE_EMULATOR_RUN_SECONDS"
 ENV_OUTPUT = "DROVE_EMULATOR_OUTPUT"
@@ -28,7 +29,8 @@ START_FAIL = "start-fail"
 NEVER_READY = "never-ready"
 UNHEALTHY_AFTER = "unhealthy-after"
 SLOW_START = "slow-start"
-KNOWN_SCENARIOS = (PULL_FAIL, START_FAIL, NEVER_READY, UNHEALTHY_AFTER, SLOW_START)
+LOST_AFTER = "lost-after"
+KNOWN_SCENARIOS = (PULL_FAIL, START_FAIL, NEVER_READY, UNHEALTHY_AFTER, SLOW_START, LOST_AFTER)
 
 #: default simulated durations (seconds) of the steps Drove's spec does not time itself (§13)
 PENDING_SECONDS = 0.5
@@ -38,6 +40,10 @@ CHECK_PASS_SECONDS = 0.5
 DEPROVISION_SECONDS = 1.0
 STOP_SECONDS = 1.0
 DEFAULT_UNHEALTHY_AFTER = 30.0
+DEFAULT_LOST_AFTER = 30.0
+#: the controller hides, then marks LOST, anything its executor has not refreshed for this long (§11)
+STALE_SECONDS = 60.0
+HEARTBEAT_SECONDS = 20.0
 DEFAULT_TASK_RUN_SECONDS = 5.0
 
 
@@ -104,6 +110,8 @@ class Behaviour:
     :param pull_timeout: ``dockerPullTimeout`` in seconds.
     :param startup_seconds: how long ``docker run`` takes (the STARTING state).
     :param unhealthy_after: seconds HEALTHY before turning UNHEALTHY (``unhealthy-after`` only).
+    :param lost_after: seconds HEALTHY (app) or RUNNING (task) before its executor stops reporting
+        it (``lost-after`` only).
     :param exit_code: a task's exit code.
     :param run_seconds: how long a task runs.
     :param output: extra lines the container prints.
@@ -115,6 +123,7 @@ class Behaviour:
     pull_timeout: float = 100.0
     startup_seconds: float = DEFAULT_STARTUP_SECONDS
     unhealthy_after: float = DEFAULT_UNHEALTHY_AFTER
+    lost_after: float = DEFAULT_LOST_AFTER
     exit_code: int = 0
     run_seconds: float = DEFAULT_TASK_RUN_SECONDS
     output: tuple[str, ...] = field(default_factory=tuple)
@@ -146,11 +155,21 @@ class Behaviour:
             pull_timeout=_seconds(executable.get("dockerPullTimeout"), 100.0),
             startup_seconds=_env_float(env, ENV_STARTUP_SECONDS, DEFAULT_STARTUP_SECONDS),
             unhealthy_after=_env_float(env, ENV_UNHEALTHY_AFTER, DEFAULT_UNHEALTHY_AFTER),
+            lost_after=_env_float(env, ENV_LOST_AFTER, DEFAULT_LOST_AFTER),
             exit_code=max(-(2**63), min(2**63 - 1, exit_code)),
             run_seconds=_env_float(env, ENV_RUN_SECONDS, DEFAULT_TASK_RUN_SECONDS),
             output=output,
             image=image,
         )
+
+
+def heartbeat(created: float, changed: float, now: float, silent_since: float | None) -> float:
+    """The ``updated`` an executor last reported: every change, and a 20 s snapshot while it reports (§11).
+
+    :param silent_since: when the executor stopped reporting the container (None: it still does).
+    """
+    until = now if silent_since is None else min(now, silent_since)
+    return max(changed, created + HEARTBEAT_SECONDS * int(max(0.0, until - created) // HEARTBEAT_SECONDS))
 
 
 def pull_error(image: str) -> str:

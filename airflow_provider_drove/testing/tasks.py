@@ -63,6 +63,7 @@ class Task:
         self.reported = False  # the executor has not reported it yet: GET says "No such task instance"
         self.deleted = False  # DELETE dropped the record; the next executor update re-creates it
         self.orphaned = False  # unknown to the leader after a failover (§8 step 6)
+        self.silent_since: float | None = None  # the executor stopped reporting it (``lost-after``)
         self._timer: Timer | None = None
         self._released = False
         self._schedule(FIRST_REPORT_SECONDS, self._first_report)
@@ -87,7 +88,7 @@ class Task:
         """Heartbeat time: re-stamped every 20 s while active (§11)."""
         if not self.runner_alive:
             return self.changed
-        return max(self.changed, self.created + 20 * int((now - self.created) // 20))
+        return scenarios.heartbeat(self.created, self.changed, now, self.silent_since)
 
     def wire(self, now: float) -> dict[str, Any]:
         """TaskInfo (§6.2)."""
@@ -178,6 +179,24 @@ class Task:
         for line in self.behaviour.output:
             self._say(line)
         self._schedule(self.behaviour.run_seconds, self._exited)
+        if self.behaviour.has(scenarios.LOST_AFTER) and self.behaviour.lost_after < self.behaviour.run_seconds:
+            self._schedule(self.behaviour.lost_after, self._go_silent)
+
+    def _go_silent(self) -> None:
+        self._timer = None
+        self.silent_since = self.sim.now()
+
+    def mark_lost(self) -> None:
+        """The task monitor's verdict on a task not updated for 60 s: LOST, {LOST, -1} (§9.3)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self.result = {"status": "LOST", "exitCode": -1}
+        self.error = "Instance lost"
+        self._set(T.LOST)
+        if not self._released:
+            self._released = True
+            self.allocation.executor.release(self.allocation)
 
     def _exited(self) -> None:
         code = self.behaviour.exit_code
@@ -269,6 +288,13 @@ class TaskEngine:
             task.deleted = True
         else:
             del self.tasks[key]
+
+    def monitor(self) -> None:
+        """One run of the task monitor (every 5 s): non-terminal tasks not updated for 60 s become LOST."""
+        now = self.cluster.sim.now()
+        for task in self.tasks.values():
+            if task.runner_alive and not task.orphaned and now - task.updated(now) > scenarios.STALE_SECONDS:
+                task.mark_lost()
 
     def on_leader_change(self, app_names: set[str]) -> None:
         """A new leader recovers only tasks whose sourceAppName is an existing app (§5, §8)."""

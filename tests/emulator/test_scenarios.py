@@ -107,3 +107,36 @@ def test_s13_startup_seconds_knob(api: Api, drove_emulator) -> None:
     assert api.instances(app_id)[0]["state"] == "STARTING"
     drove_emulator.control.advance(3.7)  # STARTING began at 2.5 s (pending 0.5 s + pull 2 s)
     assert api.instances(app_id)[0]["state"] == "UNREADY"
+
+
+def test_s9_1_lost_after_stale_instance_is_hidden_then_lost_and_replaced(api: Api, drove_emulator) -> None:
+    """§9.1/§11: "lost-after": the executor stops reporting; after 60 s the instance drops out of /instances
+    and healthy counts, the monitor marks it LOST ("Instance lost") and RECOVERs the app."""
+    app_id = api.create(app_spec(env={"DROVE_EMULATOR_SCENARIO": "lost-after", "DROVE_EMULATOR_LOST_AFTER": "10"}))
+    api.scale(app_id, 1)
+    wait_for(settled(api, app_id, "RUNNING", 1))
+    first = api.instances(app_id)[0]["instanceId"]
+    drove_emulator.control.set_speed(0.0001)
+    drove_emulator.control.advance(75)  # silent after 10 s, stale 60 s later
+    assert first not in {i["instanceId"] for i in api.instances(app_id)}
+    assert api.app(app_id)["healthyInstances"] == 0
+    stale = api.get(f"/applications/{app_id}/instances/{first}").json()["data"]
+    assert stale["state"] == "HEALTHY"  # still its last reported state, just not refreshed
+    drove_emulator.control.advance(30)  # the next monitor run
+    lost = next(i for i in api.old(app_id) if i["instanceId"] == first)
+    assert (lost["state"], lost["errorMessage"]) == ("LOST", "Instance lost")
+    drove_emulator.control.set_speed(50)
+    wait_for(lambda: any(i["state"] == "HEALTHY" for i in api.instances(app_id)), what="replacement")
+
+
+def test_s9_3_lost_after_task_is_lost(api: Api, drove_emulator) -> None:
+    """§9.3: a task whose executor stops reporting becomes LOST with taskResult {LOST, -1} after 60 s."""
+    from .helpers import task_spec
+
+    env = {"DROVE_EMULATOR_SCENARIO": "lost-after", "DROVE_EMULATOR_LOST_AFTER": "5", "DROVE_EMULATOR_RUN_SECONDS": "3600"}
+    api.post("/tasks/operations", {"type": "CREATE", "spec": task_spec(env=env), "opSpec": OP_SPEC})
+    wait_for(lambda: api.get("/tasks/TEST_APP/instances/T0012").json().get("data", {}).get("state") == "RUNNING")
+    drove_emulator.control.advance(80)
+    task = api.get("/tasks/TEST_APP/instances/T0012").json()["data"]
+    assert (task["state"], task["taskResult"], task["errorMessage"]) == ("LOST", {"status": "LOST", "exitCode": -1}, "Instance lost")
+    assert api.get("/tasks").json()["data"] == []
