@@ -109,6 +109,12 @@ class AirflowCluster:
                 "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
                 "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
                 "AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC": "1",
+                # A worker's supervisor notices its task process exited only when its select()
+                # times out (up to this interval). Airflow 3.3.2 fails a task whose trigger fired
+                # and got it re-queued before the scheduler saw the executor event of the exit
+                # after defer() ("finished with state success, but ... state attribute is queued"),
+                # so short deferrals race with this delay: keep it short.
+                "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": "1",
                 "PYTHONUNBUFFERED": "1",
             }
         )

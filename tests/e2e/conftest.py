@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import secrets
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,6 +31,16 @@ if int(airflow.__version__.split(".")[0]) < 3:
     pytest.skip("end-to-end runs use Airflow 3's scheduler/api-server/triggerer set", allow_module_level=True)
 
 E2E_LOGIN = "airflow-e2e"
+_FAILED: list[str] = []
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    """Remember end-to-end tests that failed, so their AIRFLOW_HOME is kept for a post-mortem."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and "e2e_deployment" in getattr(item, "fixturenames", ()):
+        _FAILED.append(item.nodeid)
 
 
 @dataclass
@@ -56,10 +68,11 @@ def _start_emulator(password: str) -> tuple[Any, Any]:
 
 
 @pytest.fixture(scope="session")
-def e2e_deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2EDeployment]:
+def e2e_deployment() -> Iterator[E2EDeployment]:
     """Emulator + ``airflow api-server``/``scheduler``/``dag-processor``/``triggerer``, all stopped at the end.
 
-    Logs stay in the pytest temp directory (printed on teardown) for post-mortems.
+    The AIRFLOW_HOME (DB, task/trigger logs, each component's output) is removed when every test
+    using it passed, and kept (path printed) when one failed.
     """
     started = time.monotonic()
     password = "pw-" + secrets.token_urlsafe(18)
@@ -68,7 +81,7 @@ def e2e_deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2EDepl
     try:
         emulator, drove = _start_emulator(password)
         conn = drove.airflow_connection(login=E2E_LOGIN, password=password)
-        home = tmp_path_factory.mktemp("e2e-airflow-home")
+        home = Path(tempfile.mkdtemp(prefix="drove-e2e-airflow-"))
         cluster = AirflowCluster(
             home,
             extra_env={
@@ -86,7 +99,10 @@ def e2e_deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2EDepl
     finally:
         if cluster is not None:
             survivors = cluster.stop()
-            print(f"\ne2e AIRFLOW_HOME kept for inspection: {cluster.home}")
+            if _FAILED or survivors:
+                print(f"\ne2e AIRFLOW_HOME kept for inspection: {cluster.home}")
+            else:
+                shutil.rmtree(cluster.home, ignore_errors=True)
             assert not survivors, f"processes still running after stop: {survivors}"
         if emulator is not None:
             emulator.__exit__(None, None, None)
