@@ -113,6 +113,7 @@ DroveDestroyApplicationOperator(task_id="destroy_running", app_id="RUN-1", {FAST
 busy = DroveScaleApplicationOperator(task_id="busy", app_id="LOOP-1", required_instances=3, wait_for_idle=False, {FAST})
 cancel = DroveCancelOperationOperator(task_id="cancel", app_id="LOOP-1", trigger_rule="all_done", {FAST})
 busy >> cancel
+DroveCancelOperationOperator(task_id="cancel_idle", app_id="RUN-1", {FAST})
 DroveScaleApplicationOperator(task_id="missing", app_id="NOPE-1", required_instances=1, {FAST})
 DroveScaleApplicationOperator(task_id="bad_count", app_id="RUN-1", required_instances="{{{{ params.bad }}}}",
                               params={{"bad": "-1"}}, {FAST})
@@ -126,6 +127,7 @@ DroveScaleApplicationOperator(task_id="bad_count", app_id="RUN-1", required_inst
         "destroy_running": "failed",
         "busy": "failed",
         "cancel": "success",
+        "cancel_idle": "success",
         "missing": "failed",
         "bad_count": "failed",
     }, errors
@@ -146,6 +148,8 @@ DroveScaleApplicationOperator(task_id="bad_count", app_id="RUN-1", required_inst
     # The cancel said so, and the looping app is idle again with the count rolled back (§7.6).
     cancelled = result.dag_run.get_task_instance("cancel").xcom_pull(task_ids="cancel", key="drove_cancelled")
     assert cancelled is True
+    idle = result.dag_run.get_task_instance("cancel_idle").xcom_pull(task_ids="cancel_idle", key="drove_cancelled")
+    assert idle is False  # nothing was running: said so, nothing sent
     assert (result.xcoms["cancel"]["state"], result.xcoms["cancel"]["requiredInstances"]) == ("MONITORING", 0)
     for app_id in ("PULL-1", "HANG-1"):
         settled = drove_emulator.wait_idle(app_id, timeout=20)
@@ -194,11 +198,15 @@ def test_create_is_idempotent_on_retry(run_dag, drove_emulator, errors_file, tmp
     spec_file.write_text(json.dumps(app_spec("FROMFILE")))
     (tmp_path / "broken.json").write_text("{not json")
     body = f"""
-from airflow_provider_drove.operators.application import DroveCreateApplicationOperator
+from airflow_provider_drove.operators.application import (
+    DroveApplicationOperationOperator, DroveCreateApplicationOperator,
+)
 first = DroveCreateApplicationOperator(task_id="first", spec={json.dumps(spec)}, instances=1, {FAST})
 again = DroveCreateApplicationOperator(task_id="again", spec={json.dumps(spec)}, instances=1, {FAST})
 changed = DroveCreateApplicationOperator(task_id="changed", spec={json.dumps(changed)}, {FAST})
-first >> again >> changed
+power_create = DroveApplicationOperationOperator(task_id="power_create", trigger_rule="all_done",
+    operation={{"type": "CREATE", "spec": {json.dumps(spec)}, "instances": 1}}, {FAST})
+first >> again >> changed >> power_create
 DroveCreateApplicationOperator(task_id="from_file", spec="{spec_file}", {FAST})
 DroveCreateApplicationOperator(task_id="missing_file", spec="{tmp_path / 'nope.json'}", {FAST})
 DroveCreateApplicationOperator(task_id="broken_file", spec="{tmp_path / 'broken.json'}", {FAST})
@@ -209,6 +217,7 @@ DroveCreateApplicationOperator(task_id="broken_file", spec="{tmp_path / 'broken.
         "first": "success",
         "again": "success",
         "changed": "failed",
+        "power_create": "success",
         "from_file": "success",
         "missing_file": "failed",
         "broken_file": "failed",

@@ -38,6 +38,8 @@ DroveApplicationStateSensor(task_id="gone", app_id="NOPE-1", target_states="RUNN
 DroveApplicationStateSensor(task_id="gone_is_target", app_id="NOPE-1", target_states=["DESTROYED"], {common})
 DroveApplicationHealthySensor(task_id="soft", app_id="NOPE-1", soft_fail=True, {common})
 DroveApplicationHealthySensor(task_id="pull_errors", app_id="LOOP-1", max_instance_failures=2, {common})
+DroveApplicationHealthySensor(task_id="times_out", app_id="LOOP-1", max_instance_failures=None,
+                              mode={mode!r}, deferrable=DEFERRABLE, poke_interval=0.2, timeout=1)
 """
     result = run_dag(dag_source(f"app_sensors_{mode}", body, deferrable=deferrable), f"app_sensors_{mode}")
     errors = errors_file()
@@ -50,6 +52,7 @@ DroveApplicationHealthySensor(task_id="pull_errors", app_id="LOOP-1", max_instan
         "gone_is_target": "success",
         "soft": "skipped",
         "pull_errors": "failed",
+        "times_out": "failed",
     }, errors
     assert (result.xcoms["healthy"]["healthyInstances"], result.xcoms["healthy"]["state"]) == (2, "RUNNING")
     assert result.xcoms["monitoring"]["state"] == "MONITORING"
@@ -57,3 +60,4 @@ DroveApplicationHealthySensor(task_id="pull_errors", app_id="LOOP-1", max_instan
     assert "NOPE-1 does not exist" in errors["gone"]
     assert "instances failed since the wait began (max_instance_failures=2)" in errors["pull_errors"]
     assert "Error while pulling image docker.io/acme/pull-fail:1" in errors["pull_errors"]
+    assert "timed out" in errors["times_out"]

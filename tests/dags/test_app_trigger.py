@@ -247,3 +247,47 @@ def test_sensor_bad_states_rejected_before_any_request(kwargs: dict[str, Any], f
     with pytest.raises(DroveInputError) as err:
         sensor.poke({"ti": FakeTI()})
     assert err.value.field == field
+
+
+def _when_live(op: Any, action: Any) -> threading.Thread:
+    """Run ``action`` on another thread as soon as ``op`` has submitted its operation."""
+
+    def run() -> None:
+        for _ in range(1000):
+            if op._live_app_id:
+                break
+            time.sleep(0.01)
+        action()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def test_sync_wait_rides_out_transient_errors(conn, drove_emulator) -> None:
+    """The worker-side twin of the trigger loop: a few 500s in a row during the wait are survived."""
+    drove_emulator.create_app(app_spec("FLAKY"), instances=1)
+    op = DroveScaleApplicationOperator(task_id="scale", app_id="FLAKY-1", required_instances=2, poll_interval=0.05)
+    thread = _when_live(
+        op, lambda: drove_emulator.control.inject_faults(status=500, count=3, path="/apis/v1/applications/FLAKY-1")
+    )
+    summary = op.execute({"ti": FakeTI()})
+    thread.join(10)
+    assert sum(drove_emulator.control.faults_fired.values()) >= 3
+    assert (summary["requiredInstances"], summary["healthyInstances"]) == (2, 2)
+
+
+def test_sync_wait_gives_up_after_the_error_budget(conn, drove_emulator) -> None:
+    drove_emulator.create_app(app_spec("DOWN", image=PULL_FAIL_IMAGE))
+    op = DroveScaleApplicationOperator(
+        task_id="scale", app_id="DOWN-1", required_instances=1, max_instance_failures=None, poll_interval=0.05
+    )
+    thread = _when_live(
+        op, lambda: drove_emulator.control.inject_faults(status=500, count=1000, path="/apis/v1/applications/DOWN-1")
+    )
+    with pytest.raises(DroveOperationFailedError) as err:
+        op.execute({"ti": FakeTI()})
+    thread.join(10)
+    drove_emulator.control.clear_faults()
+    assert "gave up after 6 failed polls in a row" in str(err.value)
+    assert "cancelled the running Drove operation" in str(err.value)  # the cancel path is not faulted
