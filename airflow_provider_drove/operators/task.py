@@ -67,6 +67,9 @@ DEFAULT_MEMORY_MB = 512
 DEFAULT_DOCKER_PULL_TIMEOUT = "100 seconds"
 DEFAULT_PLACEMENT_POLICY: dict[str, Any] = {"type": "ANY"}  # without it Drove answers 500 (§1.11)
 
+#: A deferred wait ends this much (at most 10% of it) before ``execution_timeout``, to send KILL.
+EXECUTION_TIMEOUT_MARGIN_SECONDS = 30.0
+
 _SHORT_FORM_FIELDS = ("image", "args", "env", "cpus", "memory_mb", "docker_pull_timeout", "placement_policy", "tags", "volumes")
 
 
@@ -186,8 +189,9 @@ class DroveRunTaskOperator(BaseOperator):
     :param deferrable: wait in the triggerer instead of the worker.
     :param poll_interval: seconds between polls.
     :param timeout: seconds (or a timedelta) the task may take from CREATE; after that it is
-        killed and the Airflow task fails. Templated (a rendered number of seconds is accepted). None: no limit of its own (``execution_timeout`` still
-        applies; ``on_kill`` then kills the task).
+        killed and the Airflow task fails. Templated (a rendered number of seconds is accepted).
+        None: no limit of its own; ``execution_timeout`` still applies and also kills the Drove
+        task (through ``on_kill``, or in deferred mode by ending the wait just before it).
     :param stream_logs: forward the task's log lines into the Airflow task log.
     :param delete_on_completion: delete the task's record once it finished (success or failure),
         so its id can be reused at once.
@@ -290,7 +294,7 @@ class DroveRunTaskOperator(BaseOperator):
                     task_id=spec.task_id,
                     drove_conn_id=self.drove_conn_id,
                     poll_interval=self.poll_interval,
-                    deadline=deadline,
+                    deadline=self._deferred_deadline(context, deadline),
                     max_consecutive_errors=self.max_consecutive_errors,
                     pending_since=created_at,
                     pending_grace_seconds=grace,
@@ -411,6 +415,22 @@ class DroveRunTaskOperator(BaseOperator):
         if seconds <= 0:
             raise DroveInputError("timeout", f"must be positive seconds or a timedelta, got {value!r}")
         return seconds
+
+    def _deferred_deadline(self, context: Context, deadline: float | None) -> float | None:
+        """The trigger's deadline: ours, but ending before ``execution_timeout`` does.
+
+        When Airflow's own timeout ends a deferred task, it kills the trigger without resuming the
+        operator, so nothing would send KILL and the Drove task would run on. Ending the wait a
+        little earlier lets :meth:`execute_complete` kill it. (A synchronous wait needs no such
+        care: Airflow calls :meth:`on_kill` when ``execution_timeout`` interrupts it.)
+        """
+        if self.execution_timeout is None:
+            return deadline
+        started = getattr(context["ti"], "start_date", None)
+        limit = self.execution_timeout.total_seconds()
+        end = (started.timestamp() if started is not None else time.time()) + limit
+        capped = end - min(EXECUTION_TIMEOUT_MARGIN_SECONDS, 0.1 * limit)
+        return capped if deadline is None else min(deadline, capped)
 
     def _pending_grace(self, spec: TaskSpec, op_spec: OpSpec) -> float:
         if self.pending_grace_seconds is not None:

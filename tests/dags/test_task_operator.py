@@ -308,3 +308,30 @@ def _visible(hook: DroveHook) -> bool:
         except DroveNotFoundError:
             time.sleep(0.05)
     return False
+
+
+@pytest.mark.parametrize("deferrable", MODES)
+def test_execution_timeout_also_kills_the_task(
+    run_dag: Any, drove_connection: str, capfd: pytest.CaptureFixture[str], deferrable: bool
+) -> None:
+    # Sync: Airflow interrupts execute() and calls on_kill. Deferred: the trigger's wait ends just
+    # before execution_timeout, so the resumed operator can still send KILL.
+    from airflow.providers.common.compat.sdk import AirflowTaskTimeout
+
+    dag_id = f"task_exec_timeout_{'deferred' if deferrable else 'sync'}"
+    source = dag_source(
+        dag_id,
+        f"""deferrable={deferrable},
+        drove_task_id="exec-{dag_id}",
+        execution_timeout=__import__("datetime").timedelta(seconds=4),
+        env={{"DROVE_EMULATOR_RUN_SECONDS": "100000"}},""",
+    )
+    try:
+        result = run_dag(source, dag_id)
+    except AirflowTaskTimeout:
+        # Airflow 2.11's dag.test() lets this BaseException escape instead of failing the task
+        assert not deferrable
+    else:
+        assert result.task_states["run"] == "failed"
+    task = wait_for_state(DroveHook(), "TEST_APP", f"exec-{dag_id}", "STOPPED")
+    assert (str(task.task_result.status), task.task_result.exit_code) == ("CANCELLED", -1)
