@@ -64,7 +64,7 @@ class Instance:
         self.readiness = CheckTiming.from_spec(spec.get("readiness"))
         self.health = CheckTiming.from_spec(spec.get("healthcheck"))
         pre_shutdown = spec.get("preShutdown") if isinstance(spec.get("preShutdown"), Mapping) else {}
-        self.wait_before_kill = scenarios._seconds(pre_shutdown.get("waitBeforeKill"), 0.0)
+        self.wait_before_kill = scenarios.duration_seconds(pre_shutdown.get("waitBeforeKill"), 0.0)
         self.ports = {
             str(port.get("name")): (port.get("port"), host_ports.get(str(port.get("name")), 0), port.get("type"))
             for port in spec.get("exposedPorts") or []

@@ -47,7 +47,7 @@ HEARTBEAT_SECONDS = 20.0
 DEFAULT_TASK_RUN_SECONDS = 5.0
 
 
-def _seconds(value: Any, default: float) -> float:
+def duration_seconds(value: Any, default: float) -> float:
     """A Drove duration string (or a number) as seconds, ``default`` when absent or unreadable."""
     if value is None:
         return default
@@ -89,9 +89,9 @@ class CheckTiming:
             return cls()
         attempts = check.get("attempts")
         return cls(
-            initial_delay=_seconds(check.get("initialDelay"), 0.0),
-            timeout=_seconds(check.get("timeout"), 1.0),
-            interval=_seconds(check.get("interval"), 1.0),
+            initial_delay=duration_seconds(check.get("initialDelay"), 0.0),
+            timeout=duration_seconds(check.get("timeout"), 1.0),
+            interval=duration_seconds(check.get("interval"), 1.0),
             attempts=attempts if isinstance(attempts, int) and not isinstance(attempts, bool) and attempts > 0 else 3,
         )
 
@@ -152,7 +152,7 @@ class Behaviour:
         return cls(
             scenarios=frozenset(chosen),
             pull_seconds=_env_float(env, ENV_PULL_SECONDS, DEFAULT_PULL_SECONDS),
-            pull_timeout=_seconds(executable.get("dockerPullTimeout"), 100.0),
+            pull_timeout=duration_seconds(executable.get("dockerPullTimeout"), 100.0),
             startup_seconds=_env_float(env, ENV_STARTUP_SECONDS, DEFAULT_STARTUP_SECONDS),
             unhealthy_after=_env_float(env, ENV_UNHEALTHY_AFTER, DEFAULT_UNHEALTHY_AFTER),
             lost_after=_env_float(env, ENV_LOST_AFTER, DEFAULT_LOST_AFTER),
