@@ -334,8 +334,9 @@ def describe_app(app_id: str, snapshot: AppSnapshot) -> str:
 def _failure_text(failures: Sequence[InstanceInfo]) -> str:
     texts: list[str] = []
     for inst in reversed(failures):  # newest first: the latest error is the most relevant
-        text = (inst.error_message or "").strip() or _name(inst.state)
-        text = f"{_name(inst.state)}: {text}" if _name(inst.state) not in text else text
+        # Drove's own words; the record's state is often just STOPPED after cleanup, so it is
+        # shown only when Drove gave no message (e.g. LOST).
+        text = (inst.error_message or "").strip() or f"instance {_name(inst.state)}"
         if text not in texts:
             texts.append(text)
     shown = "; ".join(texts[:3])
