@@ -27,6 +27,7 @@ DAG_SOURCE = """
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pendulum
 from airflow.providers.common.compat.sdk import DAG, task
@@ -36,11 +37,17 @@ from airflow_provider_drove.hooks.drove import DroveAsyncHook, DroveHook
 
 SPEC = {spec!r}
 
+
+def at_debug(hook):
+    # Task loggers stop at INFO; route this hook's lines (DEBUG included) to the test's capture.
+    hook._log = logging.getLogger("drove.secrets.debug")
+    return hook
+
 with DAG("drove_secrets_check", start_date=pendulum.datetime(2024, 1, 1), schedule=None, catchup=False) as dag:
 
     @task
     def use_basic_auth():
-        hook = DroveHook("drove_secrets_basic")
+        hook = at_debug(DroveHook("drove_secrets_basic"))
         hook.create_application(SPEC)
         hook.scale_application("AF_DEMO-1", 1)
         app = hook.get_application("AF_DEMO-1").to_json()
@@ -49,13 +56,13 @@ with DAG("drove_secrets_check", start_date=pendulum.datetime(2024, 1, 1), schedu
 
     @task
     def use_raw_header():
-        hook = DroveHook("drove_secrets_header")
+        hook = at_debug(DroveHook("drove_secrets_header"))
         try:
             hook.list_applications()
         except DroveException as exc:
             error = str(exc)
         async def read():
-            async with DroveAsyncHook("drove_secrets_header") as async_hook:
+            async with at_debug(DroveAsyncHook("drove_secrets_header")) as async_hook:
                 try:
                     await async_hook.get_application("AF_DEMO-1")
                 except DroveException as exc:
@@ -96,7 +103,8 @@ def test_no_secret_in_logs_xcom_or_errors_of_a_real_run(
     # The hooks did log (DEBUG request lines, the INFO operation lines): the search is not empty.
     logged = caplog.text + out + err
     assert "Drove accepted SCALE of app AF_DEMO-1" in logged
-    assert "GET /apis/v1/applications/AF_DEMO-1" in logged
+    assert "Drove GET /apis/v1/applications/AF_DEMO-1 on http://127.0.0.1" in logged  # DEBUG request lines
+    assert "-> HTTP 401 in" in logged  # ... of the refused raw header too
     everything = "\n".join([logged, json.dumps(result.xcoms, default=str)])
     for secret in SECRETS:
         assert secret not in everything
