@@ -291,3 +291,14 @@ def test_sync_wait_gives_up_after_the_error_budget(conn, drove_emulator) -> None
     drove_emulator.control.clear_faults()
     assert "gave up after 6 failed polls in a row" in str(err.value)
     assert "cancelled the running Drove operation" in str(err.value)  # the cancel path is not faulted
+
+
+def test_no_wait_returns_right_after_submitting(conn, drove_emulator) -> None:
+    drove_emulator.create_app(app_spec("NOWAIT", image=PULL_FAIL_IMAGE))
+    ti = FakeTI()
+    op = DroveScaleApplicationOperator(task_id="scale", app_id="NOWAIT-1", required_instances=2, wait_for_completion=False)
+    summary = op.execute({"ti": ti})
+    assert (summary["state"], summary["requiredInstances"]) == ("SCALING_REQUESTED", 2)
+    assert ti.xcom["drove_app_id"] == "NOWAIT-1"
+    op.on_kill()  # nothing is live any more: no cancel is sent
+    assert drove_emulator.control.app("NOWAIT-1")["state"] == "SCALING_REQUESTED"
