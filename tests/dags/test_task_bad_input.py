@@ -15,19 +15,14 @@ import pytest
 
 from airflow_provider_drove.exceptions import DroveInputError
 from airflow_provider_drove.operators.task import DroveRunTaskOperator, check_drove_id, derive_drove_task_id
+from airflow_provider_drove.testing.samples import sample_task_spec
 
 try:
     from airflow.sdk import DAG
 except ImportError:  # Airflow 2
     from airflow import DAG
 
-GOOD_SPEC: dict[str, Any] = {
-    "sourceAppName": "TEST_APP",
-    "taskId": "T1",
-    "executable": {"type": "DOCKER", "url": "ghcr.io/appform-io/test-task", "dockerPullTimeout": "100 seconds"},
-    "resources": [{"type": "CPU", "count": 1}, {"type": "MEMORY", "sizeInMB": 128}],
-    "placementPolicy": {"type": "ANY"},
-}
+GOOD_SPEC: dict[str, Any] = sample_task_spec("T1")
 
 
 def spec_without(key: str) -> dict[str, Any]:

@@ -12,38 +12,16 @@ from typing import Any
 import pytest
 
 from airflow_provider_drove.hooks.drove import DroveHook
+from airflow_provider_drove.testing.samples import sample_app_spec
 
 DAG_FILE = Path(__file__).resolve().parents[2] / "example_dags" / "example_drove_task.py"
 DAG_ID = "example_drove_task"
-
-APP_SPEC: dict[str, Any] = {
-    "name": "DEMO_APP",
-    "version": "1",
-    "type": "SERVICE",
-    "executable": {"type": "DOCKER", "url": "ghcr.io/appform-io/perf-test-server-httplib", "dockerPullTimeout": "100 seconds"},
-    "exposedPorts": [{"name": "main", "port": 8000, "type": "HTTP"}],
-    "resources": [{"type": "CPU", "count": 1}, {"type": "MEMORY", "sizeInMB": 128}],
-    "placementPolicy": {"type": "ANY"},
-    "healthcheck": {
-        "mode": {"type": "HTTP", "protocol": "HTTP", "portName": "main", "path": "/", "verb": "GET", "successCodes": [200]},
-        "timeout": "1 second",
-        "interval": "5 seconds",
-        "attempts": 3,
-    },
-    "readiness": {
-        "mode": {"type": "HTTP", "protocol": "HTTP", "portName": "main", "path": "/", "verb": "GET", "successCodes": [200]},
-        "timeout": "1 second",
-        "interval": "3 seconds",
-        "attempts": 3,
-    },
-}
-
 
 @pytest.fixture
 def demo_app(drove_emulator: Any, drove_connection: str, monkeypatch: pytest.MonkeyPatch) -> Any:
     """DEMO_APP-1 serving one instance; the example polls fast."""
     monkeypatch.setenv("DROVE_EXAMPLES_POLL_INTERVAL", "0.2")
-    drove_emulator.create_app(APP_SPEC, instances=1)
+    drove_emulator.create_app(sample_app_spec("DEMO_APP"), instances=1)
     return drove_emulator
 
 

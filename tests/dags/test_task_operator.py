@@ -16,6 +16,7 @@ import pytest
 
 from airflow_provider_drove.exceptions import DroveValidationError
 from airflow_provider_drove.hooks.drove import DroveHook
+from airflow_provider_drove.testing.samples import sample_task_spec
 
 MODES = [pytest.param(False, id="sync"), pytest.param(True, id="deferred")]
 
@@ -188,15 +189,8 @@ def test_retry_uses_a_fresh_task_id(run_dag: Any, drove_connection: str) -> None
     assert (str(earlier.task_result.status), earlier.task_result.exit_code) == ("FAILED", 1)
     assert result.xcoms["run"]["task_id"] == second and result.xcoms["run"]["result"] == "SUCCESSFUL"
     # Drove refuses a second CREATE with an id whose record still exists: the derived id avoids it.
-    spec = {
-        "sourceAppName": "TEST_APP",
-        "taskId": first,
-        "executable": {"type": "DOCKER", "url": "ghcr.io/appform-io/test-task", "dockerPullTimeout": "100 seconds"},
-        "resources": [{"type": "CPU", "count": 1}, {"type": "MEMORY", "sizeInMB": 128}],
-        "placementPolicy": {"type": "ANY"},
-    }
     with pytest.raises(DroveValidationError, match="Task already exists"):
-        hook.create_task(spec)
+        hook.create_task(sample_task_spec(first))
 
 
 def test_a_fixed_task_id_collides_with_a_clear_message_and_delete_frees_it(

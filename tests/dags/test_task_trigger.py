@@ -10,20 +10,14 @@ from typing import Any
 import pytest
 
 from airflow_provider_drove.hooks.drove import DroveHook
+from airflow_provider_drove.testing.samples import sample_task_spec
 from airflow_provider_drove.triggers.task import DroveTaskTrigger
 
 CLASSPATH = "airflow_provider_drove.triggers.task.DroveTaskTrigger"
 
 
 def spec(task_id: str, **env: str) -> dict[str, Any]:
-    return {
-        "sourceAppName": "TEST_APP",
-        "taskId": task_id,
-        "executable": {"type": "DOCKER", "url": "ghcr.io/appform-io/test-task", "dockerPullTimeout": "100 seconds"},
-        "resources": [{"type": "CPU", "count": 1}, {"type": "MEMORY", "sizeInMB": 128}],
-        "placementPolicy": {"type": "ANY"},
-        "env": {"DROVE_EMULATOR_RUN_SECONDS": "1", **env},
-    }
+    return sample_task_spec(task_id, env={"DROVE_EMULATOR_RUN_SECONDS": "1", **env})
 
 
 async def first_event(trigger: DroveTaskTrigger) -> dict[str, Any]:
