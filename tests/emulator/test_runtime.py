@@ -175,6 +175,14 @@ def test_cli_rejects_bad_arguments() -> None:
 
 def test_holds_1000_concurrent_keep_alive_clients(drove_emulator) -> None:
     """Point 10: 1,000 concurrent keep-alive connections, each served twice on the same connection."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    needed = 2 * 1000 + 200  # both ends of every connection live in this process
+    if soft < needed:
+        if hard != resource.RLIM_INFINITY and hard < needed:
+            pytest.skip(f"needs {needed} file descriptors, the hard limit is {hard}")
+        resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
     host, port = drove_emulator.url.removeprefix("http://").split(":")
     app_id = drove_emulator.create_app(app_spec())
     request = f"GET /apis/v1/applications/{app_id} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
