@@ -109,6 +109,7 @@ class App:
 
     @state.setter
     def state(self, value: ApplicationState) -> None:
+        """Set the state; every step is an event."""
         # every step is an event, self-transitions included (§12.3)
         self._state = value
         if self.on_change is not None:

@@ -25,6 +25,7 @@ class TransportExposingProtocol(H11Protocol):
     """uvicorn's h11 protocol, handing the transport to the app so a fault can drop the connection."""
 
     def handle_events(self) -> None:
+        """Parse as uvicorn does, then leave the transport in the new request's scope."""
         super().handle_events()
         if self.scope is not None:
             self.scope[TRANSPORT_KEY] = self.transport  # type: ignore[literal-required]

@@ -60,6 +60,7 @@ class _Controller:
 
     @property
     def running(self) -> bool:
+        """Whether the controller is serving."""
         return self.server is not None
 
 

@@ -113,6 +113,7 @@ class ControllerApi:
 
     @property
     def cluster(self) -> Cluster:
+        """The shared cluster state."""
         return self.runtime.cluster
 
     # ------------------------------------------------------------- gate
@@ -204,6 +205,7 @@ class ControllerApi:
 
     # ------------------------------------------------------------- applications
     def app_operation(self, request: Request, raw: bytes) -> Response:
+        """POST /applications/operations (and /operations): validate, maintenance check, submit (§6.1, §7)."""
         op = validation.app_operation(validation.decode_body(raw))
         self._maintenance_guard()
         errors, app_id = self.cluster.apps.submit(op)
@@ -212,32 +214,38 @@ class ControllerApi:
         return ok({"appId": app_id})
 
     def cancel(self, request: Request, raw: bytes) -> Response:
+        """POST .../operations/{appId}/cancel: 200, or 400 when nothing can be cancelled (§7.6)."""
         if self.cluster.apps.cancel(request.path_params["appId"]):
             return ok()
         return failed("Current operation could not be cancelled", 400)
 
     def validate_app_spec(self, request: Request, raw: bytes) -> Response:
+        """POST /applications/validate/spec: ``{"valid": true}`` or the validation failure (§6.1)."""
         validation.application_spec(validation.decode_body(raw))
         self._maintenance_guard()
         return ok({"valid": True})
 
     def list_apps(self, request: Request, raw: bytes) -> Response:
+        """GET /applications?from=&size=: AppSummary objects keyed by app ID (§6.1)."""
         start = _int_param(request, "from", 0, 0, MAX_PAGE)
         size = _int_param(request, "size", MAX_PAGE, 0, MAX_PAGE)
         apps = list(self.cluster.apps.apps.values())[start : start + size]
         return ok({app.app_id: app.summary() for app in apps})
 
     def app_info(self, request: Request, raw: bytes) -> Response:
+        """GET /applications/{appId}: AppSummary, or 200 FAILED "App X not found"."""
         app_id = request.path_params["appId"]
         app = self.cluster.apps.apps.get(app_id)
         return ok(app.summary()) if app is not None else failed(f"App {app_id} not found")
 
     def app_spec(self, request: Request, raw: bytes) -> Response:
+        """GET /applications/{appId}/spec: the spec as Drove echoes it (canonical durations, masked secrets)."""
         app_id = request.path_params["appId"]
         app = self.cluster.apps.apps.get(app_id)
         return ok(validation.echo_spec(app.spec)) if app is not None else failed(f"App {app_id} not found")
 
     def instances(self, request: Request, raw: bytes) -> Response:
+        """GET /applications/{appId}/instances?state=: active, non-stale instances (§6.1)."""
         states = request.query_params.getlist("state") or _ACTIVE_STATES
         if any(state not in _INSTANCE_STATES for state in states):
             raise _Answer(_not_found())  # JAX-RS enum param conversion failure (§2)
@@ -249,6 +257,7 @@ class ControllerApi:
         return ok([inst.wire(now) for inst in app.active() if inst.state.value in wanted])
 
     def old_instances(self, request: Request, raw: bytes) -> Response:
+        """GET /applications/{appId}/instances/old?start=&size=: finished instances, newest first."""
         start = _int_param(request, "start", 0, 0, MAX_PAGE)
         size = _int_param(request, "size", MAX_PAGE, 0, MAX_PAGE)
         app = self.cluster.apps.apps.get(request.path_params["appId"])
@@ -259,6 +268,7 @@ class ControllerApi:
         return ok([inst.wire(now) for inst in old[start : start + size]])
 
     def instance(self, request: Request, raw: bytes) -> Response:
+        """GET /applications/{appId}/instances/{instanceId}: any state, or 200 FAILED."""
         app_id, instance_id = request.path_params["appId"], request.path_params["instanceId"]
         app = self.cluster.apps.apps.get(app_id)
         inst = app.instances.get(instance_id) if app is not None else None
@@ -267,6 +277,7 @@ class ControllerApi:
         return ok(inst.wire(self.cluster.sim.now()))
 
     def endpoints(self, request: Request, raw: bytes) -> Response:
+        """GET /endpoints?app= and /endpoints/app/{appName} (§6.5)."""
         names = request.query_params.getlist("app")
         if "appName" in request.path_params:
             names = [request.path_params["appName"]]
@@ -274,6 +285,7 @@ class ControllerApi:
 
     # ------------------------------------------------------------- tasks
     def task_operation(self, request: Request, raw: bytes) -> Response:
+        """POST /tasks/operations: CREATE or KILL (§8)."""
         op = validation.task_operation(validation.decode_body(raw))
         self._maintenance_guard()
         if op["type"] == "CREATE":
@@ -283,16 +295,19 @@ class ControllerApi:
         return command_failure(errors) if errors else ok({"taskId": op["taskId"]})
 
     def validate_task_spec(self, request: Request, raw: bytes) -> Response:
+        """POST /tasks/validate/spec: spec and capacity checks; no ``data`` on success (§6.2)."""
         spec = validation.task_spec(validation.decode_body(raw))
         self._maintenance_guard()
         errors = self.cluster.tasks.check(spec)
         return command_failure(errors) if errors else ok()
 
     def list_tasks(self, request: Request, raw: bytes) -> Response:
+        """GET /tasks: tasks with a live runner (§6.2)."""
         now = self.cluster.sim.now()
         return ok([task.wire(now) for task in self.cluster.tasks.listed()])
 
     def task_info(self, request: Request, raw: bytes) -> Response:
+        """GET /tasks/{app}/instances/{taskId}: TaskInfo, or "No such task instance" until reported."""
         app, task_id = request.path_params["app"], request.path_params["taskId"]
         task = self.cluster.tasks.get(app, task_id)
         if task is None:
@@ -300,14 +315,17 @@ class ControllerApi:
         return ok(task.wire(self.cluster.sim.now()))
 
     def delete_task(self, request: Request, raw: bytes) -> Response:
+        """DELETE /tasks/{app}/instances/{taskId}: drop the record, always ``{"deleted": true}``."""
         self.cluster.tasks.delete(request.path_params["app"], request.path_params["taskId"])
         return ok({"deleted": True})
 
     # ------------------------------------------------------------- cluster
     def executors(self, request: Request, raw: bytes) -> Response:
+        """GET /cluster/executors: ExecutorSummary list (§6.4)."""
         return ok([executor.summary() for executor in self.cluster.executors])
 
     def executor(self, request: Request, raw: bytes) -> Response:
+        """GET /cluster/executors/{id}: ExecutorNodeData, or 200 FAILED."""
         executor_id = request.path_params["executorId"]
         details = self.cluster.executor_details(executor_id)
         return ok(details) if details is not None else failed(f"No executor found with id: {executor_id}")
@@ -319,18 +337,22 @@ class ControllerApi:
         )
 
     def events_latest(self, request: Request, raw: bytes) -> Response:
+        """GET /cluster/events/latest?lastSyncTime=&size= (§12.1)."""
         last_sync, size = self._event_params(request)
         return ok(self.cluster.events.latest(last_sync, size))
 
     def events_summary(self, request: Request, raw: bytes) -> Response:
+        """GET /cluster/events/summary?lastSyncTime= (§12.1)."""
         last_sync, _ = self._event_params(request)
         return ok(self.cluster.events.summary(last_sync))
 
     def events_deprecated(self, request: Request, raw: bytes) -> Response:
+        """GET /cluster/events (deprecated): the events without the cursor."""
         last_sync, size = self._event_params(request)
         return ok(self.cluster.events.latest(last_sync, size)["events"])
 
     def maintenance(self, on: bool) -> Handler:
+        """POST /cluster/maintenance/set|unset: ClusterStateData (§6.4)."""
         def handler(request: Request, raw: bytes) -> Response:
             return ok(self.cluster.set_maintenance(on))
 
@@ -345,6 +367,7 @@ class ControllerApi:
         return self.cluster.tasks.get(params["app"], params["taskId"])
 
     def log_list(self, kind: str) -> Handler:
+        """GET /logfiles/{kind}/.../list: ``{"files": [...]}`` or 204 (§6.6)."""
         def handler(request: Request, raw: bytes) -> Response:
             owner = self._log_owner(kind, request)
             if owner is None:
@@ -363,6 +386,7 @@ class ControllerApi:
         return owner, name
 
     def log_read(self, kind: str) -> Handler:
+        """GET /logfiles/{kind}/.../read/{file}?offset=&length=: ``{"data", "offset"}`` (§6.6)."""
         def handler(request: Request, raw: bytes) -> Response:
             owner, name = self._log_file(kind, request)
             offset = _int_param(request, "offset", -1, -1, 2**62)
@@ -372,6 +396,7 @@ class ControllerApi:
         return handler
 
     def log_download(self, kind: str) -> Handler:
+        """GET /logfiles/{kind}/.../download/{file}: the raw file as an attachment (§6.6)."""
         def handler(request: Request, raw: bytes) -> Response:
             owner, name = self._log_file(kind, request)
             return Response(
