@@ -12,6 +12,7 @@ import threading
 from collections.abc import Sequence
 
 from airflow_provider_drove.testing.auth import ROLES, parse_user
+from airflow_provider_drove.testing.clock import MAX_SPEED
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -47,8 +48,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         users = [parse_user(text) for text in args.user]
     except ValueError as error:
         parser.error(str(error))
-    if args.controllers < 1 or args.speed <= 0 or args.executors < 0:
-        parser.error("--controllers must be >= 1, --speed > 0 and --executors >= 0")
+    if args.controllers < 1 or not 0 < args.speed <= MAX_SPEED or args.executors < 0:
+        parser.error(f"--controllers must be >= 1, --speed in (0, {MAX_SPEED:g}] and --executors >= 0")
+    if args.executor_cpus < 0 or args.executor_memory < 0 or not 0 <= args.port <= 65535 - args.controllers:
+        parser.error("--executor-cpus and --executor-memory must not be negative; --port must leave room for every controller")
 
     from airflow_provider_drove.testing.emulator import DroveEmulator
 

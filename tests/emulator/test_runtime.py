@@ -210,3 +210,18 @@ def test_holds_1000_concurrent_keep_alive_clients(drove_emulator) -> None:
 
     results = asyncio.run(main())
     assert results == [[200, 200]] * 1000
+
+
+def test_clock_bounds_keep_the_emulator_finite(drove_emulator) -> None:
+    """Control input that would make the event loop endless is refused (Python and HTTP)."""
+    for bad in (-1, float("nan"), float("inf"), 8 * 24 * 3600):
+        with pytest.raises(ValueError):
+            drove_emulator.control.advance(bad)
+    for bad in (0, -2, 1e12):
+        with pytest.raises(ValueError):
+            drove_emulator.control.set_speed(bad)
+    control = f"{drove_emulator.url}/_emulator"
+    assert requests.post(f"{control}/advance", json={"seconds": 1e308}, timeout=5).status_code == 400
+    assert requests.post(f"{control}/speed", json={"speed": 1e308}, timeout=5).status_code == 400
+    drove_emulator.control.advance(7 * 24 * 3600)  # a week of monitors still runs through
+    assert requests.get(f"{drove_emulator.url}/apis/v1/ping", timeout=5).status_code == 200
