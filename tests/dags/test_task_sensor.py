@@ -111,3 +111,12 @@ def test_sensor_rejects_an_invalid_id_before_any_request(
     assert result.task_states["wait"] == "failed"
     assert "DroveInputError: drove_task_id: 'bad id!' may contain only letters, digits, '-' and '_'" in out + err
     assert sum(drove_emulator.control.faults_fired.values()) == 0
+
+
+def test_sensor_in_reschedule_mode(run_dag: Any, drove_connection: str, capfd: pytest.CaptureFixture[str]) -> None:
+    source = sensor_dag("sensor_reschedule", STARTED_ID, 'mode="reschedule",', start_env=RUNNING)
+    result = run_dag(source, "sensor_reschedule")
+    out, err = capfd.readouterr()
+    assert result.state == "success", out[-3000:]
+    assert result.xcoms["wait"]["result"] == "SUCCESSFUL"
+    assert f"Drove task TEST_APP/{result.xcoms['start']['task_id']} is " in out + err
