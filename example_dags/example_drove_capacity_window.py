@@ -39,19 +39,22 @@ COMMON_PARAMS = {
     "peak_instances": Param(4, type="integer", minimum=1, maximum=2048, description="instances in business hours"),
     "off_peak_instances": Param(1, type="integer", minimum=0, maximum=2048, description="instances outside them"),
 }
-DEFAULT_ARGS = {"retries": 1, "retry_delay": datetime.timedelta(minutes=2)}
+#: What both DAGs of the window share: the app and counts as params, a retry after two minutes.
+WINDOW_DAG_ARGS = {
+    "start_date": datetime.datetime(2024, 1, 1),
+    "catchup": False,
+    "max_active_runs": 1,
+    "default_args": {"retries": 1, "retry_delay": datetime.timedelta(minutes=2)},
+    "params": COMMON_PARAMS,
+    "tags": ["drove", "example"],
+    "doc_md": __doc__,
+}
 
 with DAG(
     dag_id="example_drove_capacity_window_up",
     description="Scale up before business hours and wait until healthy",
     schedule=SCALE_UP_SCHEDULE,
-    start_date=datetime.datetime(2024, 1, 1),
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
-    params=COMMON_PARAMS,
-    tags=["drove", "example"],
-    doc_md=__doc__,
+    **WINDOW_DAG_ARGS,
 ) as scale_up_dag:
     scale_up = DroveScaleApplicationOperator(
         task_id="scale_up",
@@ -74,13 +77,7 @@ with DAG(
     dag_id="example_drove_capacity_window_down",
     description="Scale down after business hours",
     schedule=SCALE_DOWN_SCHEDULE,
-    start_date=datetime.datetime(2024, 1, 1),
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
-    params=COMMON_PARAMS,
-    tags=["drove", "example"],
-    doc_md=__doc__,
+    **WINDOW_DAG_ARGS,
 ) as scale_down_dag:
     DroveScaleApplicationOperator(
         task_id="scale_down",

@@ -48,8 +48,8 @@ def test_window_up_fails_with_drove_error_when_instances_cannot_start(run_dag, d
 
     # The example retries a failed window after 2 minutes; the same file without the retry here.
     source = DAG_FILE.read_text()
-    assert '"retries": 1' in source
-    source = source.replace('"retries": 1', '"retries": 0')
+    assert '{"retries": 1,' in source
+    source = source.replace('{"retries": 1,', '{"retries": 0,')
     result = run_dag(source, "example_drove_capacity_window_up", conf={"app_id": "BROKEN-1", "peak_instances": 2})
 
     assert result.state == "failed"
