@@ -185,7 +185,9 @@ class DroveRunTaskOperator(BaseOperator):
     :param volumes: short form: Drove volume mounts.
     :param op_spec: the CREATE/KILL ``opSpec`` (dict or OpSpec; default timeout "5m").
     :param drove_conn_id: the Drove connection.
-    :param wait_for_completion: wait for the task to finish (default); if False return right after CREATE.
+    :param wait_for_completion: wait for the task to finish (default); if False, return its ids
+        (``source_app_name``, ``task_id``) right after CREATE, e.g. for a
+        :class:`~airflow_provider_drove.sensors.task.DroveTaskSensor` later.
     :param deferrable: wait in the triggerer instead of the worker.
     :param poll_interval: seconds between polls.
     :param timeout: seconds (or a timedelta) the task may take from CREATE; after that it is
@@ -485,17 +487,18 @@ class DroveRunTaskOperator(BaseOperator):
     def _finish(self, event: dict[str, Any]) -> dict[str, Any]:
         """Turn how the wait ended (sync payload or trigger event, same shape) into a result or an error."""
         status, message = event["status"], event["message"]
-        if status == "done":
+        if status in ("done", "failed"):
             self._delete_if_asked()
+            self._submitted = None  # finished: nothing for on_kill to stop
+            if status == "failed":
+                raise DroveOperationFailedError(message)
             return event.get("task") or {}
-        if status == "failed":
-            self._delete_if_asked()
-            raise DroveOperationFailedError(message)
         # Timed out, or Drove could not be read: the task may still run. Stop it, as promised.
-        self._kill()
+        killed = self._kill()
+        self._submitted = None
         if status == "timeout":
-            raise DroveTimeoutError(f"{message}; sent KILL")
-        raise DroveException(f"Waiting for the Drove task failed: {message}; sent KILL (best effort)")
+            raise DroveTimeoutError(f"{message}; {killed}")
+        raise DroveException(f"Waiting for the Drove task failed: {message}; {killed}")
 
     def _delete_if_asked(self) -> None:
         if not self.delete_on_completion or self._submitted is None:
@@ -508,19 +511,26 @@ class DroveRunTaskOperator(BaseOperator):
             # The run is over and judged; a record left behind only blocks reusing its id.
             self.log.warning("Could not delete the record of Drove task %s: %s", task_label(app, task_id), error)
 
-    def _kill(self) -> None:
+    def _kill(self) -> str:
+        """Send KILL for the submitted task, never raising.
+
+        :return: what happened, for messages: ``"sent KILL"`` or why not.
+        """
         if self._submitted is None:
-            return
+            return "no task to kill"
         app, task_id = self._submitted
         label = task_label(app, task_id)
         try:
             self.hook.kill_task(app, task_id, op_spec=self.op_spec)
-            self.log.info("Sent KILL for Drove task %s", label)
         except DroveValidationError as error:
             # "Either task does not exist or has already finished": nothing left to kill.
             self.log.info("No KILL needed for Drove task %s: %s", label, error)
+            return f"no KILL needed ({error})"
         except DroveException as error:
             self.log.error("Could not KILL Drove task %s: %s", label, error)
+            return f"KILL failed ({error}); stop the task in Drove by hand"
+        self.log.info("Sent KILL for Drove task %s", label)
+        return "sent KILL"
 
     def on_kill(self) -> None:
         """The Airflow task is being killed (mark failed, execution_timeout, ...): KILL the Drove task."""
