@@ -229,3 +229,42 @@ DroveCreateApplicationOperator(task_id="broken_file", spec="{tmp_path / 'broken.
     assert errors["broken_file"].startswith("spec: spec file") and "is not valid JSON" in errors["broken_file"]
     made = app_json(drove_emulator, "MADE-1")
     assert (made["requiredInstances"], made["healthyInstances"]) == (1, 1)
+
+
+RECORDING_SCALE = '''
+from airflow_provider_drove.operators.application import DroveScaleApplicationOperator
+
+class RecordingScale(DroveScaleApplicationOperator):
+    """Records the app's state at each pre-check and at the moment the SCALE is sent."""
+
+    def _record(self, what, state):
+        with open(os.environ["DROVE_TEST_SUBMITS"], "a") as f:
+            f.write(f"{what}:{state}\\n")
+
+    def _decide(self, snapshot):
+        self._record("check", snapshot.app.state)
+        return super()._decide(snapshot)
+
+    def _send_payload(self, payload):
+        self._record("send", self.hook.get_application(payload["appId"]).state)
+        return super()._send_payload(payload)
+'''
+
+
+@pytest.mark.parametrize("deferrable", MODES)
+def test_waits_for_a_running_operation_first(run_dag, drove_emulator, errors_file, tmp_path, monkeypatch, deferrable: bool) -> None:
+    """Another operation is running: the operator waits for the app to be idle, then submits (§7.5)."""
+    submits = tmp_path / "states.txt"
+    monkeypatch.setenv("DROVE_TEST_SUBMITS", str(submits))
+    # Instances take 150 simulated seconds (3 s real) to start: "kick" leaves a scale running.
+    drove_emulator.create_app(app_spec("BUSY", env={"DROVE_EMULATOR_STARTUP_SECONDS": "150"}))
+    body = RECORDING_SCALE + f"""
+kick = DroveScaleApplicationOperator(task_id="kick", app_id="BUSY-1", required_instances=1, wait_for_completion=False)
+kick >> RecordingScale(task_id="scale", app_id="BUSY-1", required_instances=2, {FAST})
+"""
+    result = run_dag(dag_source("app_wait_idle", body, deferrable=deferrable), "app_wait_idle")
+    assert result.state == "success", errors_file()
+    seen = submits.read_text().split()
+    assert seen[0] == "check:SCALING_REQUESTED"  # the kicked-off scale was still running
+    assert seen[1:] == ["check:RUNNING", "send:RUNNING"]  # waited, checked again, sent once
+    assert (result.xcoms["scale"]["requiredInstances"], result.xcoms["scale"]["healthyInstances"]) == (2, 2)
