@@ -17,7 +17,8 @@ that loop twice, as twins over one definition of the rules:
 Event payloads are plain JSON: ``{"status", "message", "app_id", "app", "effect_seen"}`` where
 ``status`` is ``done``, ``failed``, ``dropped`` (the submitted operation shows no effect: Drove
 may have dropped it, §7.5), ``timeout`` or ``error``, and ``app`` is the last app summary in
-Drove's wire shape (or ``None``).
+Drove's wire shape (or ``None``). A ``resume`` dict given to the trigger is echoed back in the
+event, so a deferring operator finds where it was in its flow on any Airflow runner.
 """
 
 from __future__ import annotations
@@ -77,12 +78,6 @@ def _now() -> float:
     return time.time()
 
 
-def _error_payload(status: str, message: str, last: dict[str, Any] | None) -> dict[str, Any]:
-    payload = dict(last or {})
-    payload.update(status=status, message=message)
-    return payload
-
-
 async def _close(hook: Any) -> None:
     """Close an async hook's HTTP client, if it has one."""
     close = getattr(hook, "aclose", None)
@@ -123,9 +118,10 @@ def poll_sync(
             errors += 1
             log.warning("Drove did not answer (%d/%d in a row): %s", errors, max_consecutive_errors, err)
             if errors > max_consecutive_errors:
-                return _error_payload(
-                    "error", f"gave up after {errors} failed polls in a row: {err}; last seen: {last_message}", None
-                )
+                return {
+                    "status": "error",
+                    "message": f"gave up after {errors} failed polls in a row: {err}; last seen: {last_message}",
+                }
         else:
             errors = 0
             last_message = result.message
