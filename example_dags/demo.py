@@ -179,9 +179,15 @@ def _print_cluster(hook: Any) -> dict[str, Any]:
     rows = []
     for app_id in sorted(apps):
         for instance in hook.list_instances(app_id):
-            rows.append([app_id, instance.instance_id, _state(instance.state), instance.executor_id])
+            local = instance.local_info
+            ports = ", ".join(
+                f"{p.container_port}->{p.host_port}" for p in (local.ports.values() if local else ())
+            )
+            rows.append(
+                [app_id, instance.instance_id, _state(instance.state), local.hostname if local else None, ports or None]
+            )
     print()
-    print(table(["APP", "INSTANCE", "STATE", "EXECUTOR"], rows) if rows else "(no instances)")
+    print(table(["APP", "INSTANCE", "STATE", "HOST", "PORTS"], rows) if rows else "(no instances)")
     return apps
 
 
