@@ -70,7 +70,18 @@ DEFAULT_PLACEMENT_POLICY: dict[str, Any] = {"type": "ANY"}  # without it Drove a
 #: A deferred wait ends this much (at most 10% of it) before ``execution_timeout``, to send KILL.
 EXECUTION_TIMEOUT_MARGIN_SECONDS = 30.0
 
-_SHORT_FORM_FIELDS = ("image", "args", "env", "cpus", "memory_mb", "docker_pull_timeout", "placement_policy", "tags", "volumes")
+#: The short form's parameters (none may be given together with ``task_spec``).
+_SHORT_FORM_FIELDS = (
+    "image",
+    "args",
+    "env",
+    "cpus",
+    "memory_mb",
+    "docker_pull_timeout",
+    "placement_policy",
+    "tags",
+    "volumes",
+)
 
 
 def derive_drove_task_id(dag_id: str, task_id: str, run_id: str, try_number: int, map_index: int = -1) -> str:
@@ -353,11 +364,14 @@ class DroveRunTaskOperator(BaseOperator):
         return spec, OpSpec.coerce(self.op_spec, field="op_spec")
 
     def _load_spec(self, context: Context) -> dict[str, Any]:
+        """``task_spec`` as a dict: given as one, as JSON text, or read from a JSON file (rendered)."""
         value = self.task_spec
         if isinstance(value, Mapping):
             return copy.deepcopy(dict(value))
         if not isinstance(value, str):
-            raise DroveInputError("task_spec", f"must be a dict, a JSON string or a JSON file path, not {type(value).__name__}")
+            raise DroveInputError(
+                "task_spec", f"must be a dict, a JSON string or a JSON file path, not {type(value).__name__}"
+            )
         text = value
         if not value.lstrip().startswith("{"):
             path = Path(value)
@@ -373,22 +387,19 @@ class DroveRunTaskOperator(BaseOperator):
         return data
 
     def _short_form_spec(self) -> dict[str, Any]:
+        """The short form expanded into a TaskSpec with Drove's required fields and our defaults."""
         if self.image is None:
             raise DroveInputError("image", "is required when no task_spec is given: the Docker image to run")
         _check_image(self.image, "image")
+        cpus = _positive_int(DEFAULT_CPUS if self.cpus is None else self.cpus, "cpus")
+        memory_mb = _positive_int(DEFAULT_MEMORY_MB if self.memory_mb is None else self.memory_mb, "memory_mb")
         spec: dict[str, Any] = {
             "executable": {
                 "type": "DOCKER",
                 "url": self.image,
                 "dockerPullTimeout": self.docker_pull_timeout or DEFAULT_DOCKER_PULL_TIMEOUT,
             },
-            "resources": [
-                {"type": "CPU", "count": _positive_int(DEFAULT_CPUS if self.cpus is None else self.cpus, "cpus")},
-                {
-                    "type": "MEMORY",
-                    "sizeInMB": _positive_int(DEFAULT_MEMORY_MB if self.memory_mb is None else self.memory_mb, "memory_mb"),
-                },
-            ],
+            "resources": [{"type": "CPU", "count": cpus}, {"type": "MEMORY", "sizeInMB": memory_mb}],
             "placementPolicy": copy.deepcopy(self.placement_policy or DEFAULT_PLACEMENT_POLICY),
         }
         args = _split_args(self.args) if self.args is not None else []

@@ -101,7 +101,8 @@ class TaskWaitState:
     def timeout_payload(self, last_message: str) -> dict[str, Any]:
         """The payload of a wait whose deadline passed (the operator then sends KILL)."""
         allowed = "" if self.deadline is None else f" within {round(self.deadline - self.watch.pending_since, 1):g}s"
-        return self.payload("timeout", f"Drove task {self.watch.label} did not finish{allowed}; last seen: {last_message}")
+        message = f"Drove task {self.watch.label} did not finish{allowed}; last seen: {last_message}"
+        return self.payload("timeout", message)
 
 
 class DroveTaskTrigger(DrovePollingTrigger):

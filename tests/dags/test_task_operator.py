@@ -196,17 +196,19 @@ def test_retry_uses_a_fresh_task_id(run_dag: Any, drove_connection: str) -> None
 def test_a_fixed_task_id_collides_with_a_clear_message_and_delete_frees_it(
     run_dag: Any, drove_connection: str, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    kwargs = 'drove_task_id="{{ params.tid }}", env={"DROVE_EMULATOR_RUN_SECONDS": "1"}, delete_on_completion={{ DELETE }},'
-    first = run_dag(dag_source("task_fixed_1", kwargs.replace("{{ DELETE }}", "False"), dag_kwargs=', params={"tid": "fixed-1"}'), "task_fixed_1")
-    assert first.state == "success"
-    again = run_dag(dag_source("task_fixed_2", kwargs.replace("{{ DELETE }}", "True"), dag_kwargs=', params={"tid": "fixed-1"}'), "task_fixed_2")
+    def run(n: int, tid: str, delete: bool) -> Any:
+        kwargs = f'drove_task_id="{{{{ params.tid }}}}", env={{"DROVE_EMULATOR_RUN_SECONDS": "1"}}, delete_on_completion={delete},'
+        dag_id = f"task_fixed_{n}"
+        return run_dag(dag_source(dag_id, kwargs, dag_kwargs=f', params={{"tid": "{tid}"}}'), dag_id)
+
+    assert run(1, "fixed-1", delete=False).state == "success"
+    again = run(2, "fixed-1", delete=True)
     out, err = capfd.readouterr()
     assert again.state == "failed"
     assert "Drove already has a task TEST_APP/fixed-1" in out + err and "Task already exists" in out + err
     # with delete_on_completion the record is gone after the run, so the id is free again
-    third = run_dag(dag_source("task_fixed_3", kwargs.replace("{{ DELETE }}", "True"), dag_kwargs=', params={"tid": "fixed-2"}'), "task_fixed_3")
-    assert third.state == "success"
-    fourth = run_dag(dag_source("task_fixed_4", kwargs.replace("{{ DELETE }}", "True"), dag_kwargs=', params={"tid": "fixed-2"}'), "task_fixed_4")
+    assert run(3, "fixed-2", delete=True).state == "success"
+    fourth = run(4, "fixed-2", delete=True)
     assert fourth.state == "success"
 
 
