@@ -26,12 +26,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from airflow.providers.common.compat.sdk import BaseHook, mask_secret
 
 from airflow_provider_drove.drove import operations
-from airflow_provider_drove.exceptions import DroveException, DroveUnavailableError
+from airflow_provider_drove.exceptions import DroveException
 from airflow_provider_drove.hooks import api
 from airflow_provider_drove.hooks.connection import DroveConnectionSettings, settings_from_airflow
 from airflow_provider_drove.hooks.defaults import CONN_TYPE, DEFAULT_CONN_ID
 from airflow_provider_drove.hooks.transport import (
-    PING_PATH,
     ControllerProbe,
     DroveRequest,
     Exchange,
@@ -39,12 +38,13 @@ from airflow_provider_drove.hooks.transport import (
     SendFailure,
     client_headers,
     leader_first,
-    probe_from_answer,
+    no_leader_error,
     probe_from_failure,
+    probe_from_response,
+    remember_leader,
     summarise_probes,
     ui_url,
 )
-from airflow_provider_drove.hooks.transport import LEADERS as _LEADERS
 
 if TYPE_CHECKING:
     import httpx
@@ -159,10 +159,6 @@ def _root_message(exc: BaseException) -> str:
     return str(getattr(seen, "reason", None) or seen)[:300]
 
 
-def _elapsed_ms(start: float) -> float:
-    return (time.perf_counter() - start) * 1000.0
-
-
 class DroveHook(_DroveHookBase):
     """Synchronous hook for the Drove controller API (one ``requests.Session``, keep-alive).
 
@@ -270,9 +266,7 @@ class DroveHook(_DroveHookBase):
             except requests.RequestException as exc:
                 exchange.on_send_failure(base, *_requests_failure(exc))
                 continue
-            done, value = exchange.on_answer(
-                base, response.status_code, response.content, response.headers.get("Content-Type"), _elapsed_ms(start)
-            )
+            done, value = exchange.on_response(base, response, start)
             if done:
                 return value  # type: ignore[return-value]
         raise exchange.round_failed()
@@ -285,8 +279,7 @@ class DroveHook(_DroveHookBase):
             response = self._send(base, api.ping())
         except requests.RequestException as exc:
             return probe_from_failure(base, *_requests_failure(exc))
-        self.log.debug("Drove GET %s on %s -> HTTP %s in %.1f ms", PING_PATH, base, response.status_code, _elapsed_ms(start))
-        return probe_from_answer(base, response.status_code, response.content, response.headers.get("Content-Type"))
+        return probe_from_response(base, response, start, self.log)
 
     # -- cluster and connection checks ------------------------------------------------------------
 
@@ -303,17 +296,12 @@ class DroveHook(_DroveHookBase):
         :return: the leader's base URL, also remembered for later calls in this process.
         :raises DroveUnavailableError: when no controller answers as leader.
         """
-        settings = self.settings
         probes = []
-        for base in leader_first(settings):
-            probe = self._probe(base)
-            probes.append(probe)
-            if probe.role == "leader":
-                _LEADERS.remember(settings.leader_key, base)
-                return base
-        raise DroveUnavailableError(
-            summarise_probes(probes)[1], attempts=len(probes), controllers=[p.url for p in probes]
-        )
+        for base in leader_first(self.settings):
+            probes.append(self._probe(base))
+            if leader := remember_leader(self.settings, probes[-1:]):
+                return leader
+        raise no_leader_error(probes)
 
     def test_connection(self) -> tuple[bool, str]:
         """Ping every configured controller and report which one is the leader.
@@ -326,11 +314,8 @@ class DroveHook(_DroveHookBase):
             probes = [self._probe(base) for base in self.settings.controllers]
         except DroveException as exc:
             return False, str(exc)
-        ok, message = summarise_probes(probes)
-        for probe in probes:
-            if probe.role == "leader":
-                _LEADERS.remember(self.settings.leader_key, probe.url)
-        return ok, message
+        remember_leader(self.settings, probes)
+        return summarise_probes(probes)
 
     def ui_url(self, path: str) -> str:
         """A controller UI link (§6.8), e.g. ``ui_url("applications/MY_APP-1")``; no credentials in it."""
@@ -499,8 +484,12 @@ class DroveHook(_DroveHookBase):
         offset: int = -1,
         length: int = api.DEFAULT_LOG_READ_LENGTH,
     ) -> LogChunk:
-        """Read a chunk of a log file; start with ``offset=-1`` for the current end, then pass
-        the returned ``offset`` back."""
+        """Read a chunk of a log file (§6.6).
+
+        ``offset=-1`` returns no data and the file's current end in ``offset``; a read from an
+        offset returns the data found there, so the next read starts at
+        ``chunk.offset + len(chunk.data.encode())``.
+        """
         return self._call(api.read_log_file(kind, owner_id, instance_id, file_name, offset, length))
 
 
@@ -605,9 +594,7 @@ class DroveAsyncHook(_DroveHookBase):
             except httpx.TransportError as exc:
                 exchange.on_send_failure(base, *_httpx_failure(exc))
                 continue
-            done, value = exchange.on_answer(
-                base, response.status_code, response.content, response.headers.get("Content-Type"), _elapsed_ms(start)
-            )
+            done, value = exchange.on_response(base, response, start)
             if done:
                 return value  # type: ignore[return-value]
         raise exchange.round_failed()
@@ -620,8 +607,7 @@ class DroveAsyncHook(_DroveHookBase):
             response = await self._send(base, api.ping())
         except httpx.TransportError as exc:
             return probe_from_failure(base, *_httpx_failure(exc))
-        self.log.debug("Drove GET %s on %s -> HTTP %s in %.1f ms", PING_PATH, base, response.status_code, _elapsed_ms(start))
-        return probe_from_answer(base, response.status_code, response.content, response.headers.get("Content-Type"))
+        return probe_from_response(base, response, start, self.log)
 
     # -- cluster and connection checks (see DroveHook for the documentation) ----------------------
 
@@ -634,14 +620,10 @@ class DroveAsyncHook(_DroveHookBase):
         settings = await self.get_settings()
         probes = []
         for base in leader_first(settings):
-            probe = await self._probe(base)
-            probes.append(probe)
-            if probe.role == "leader":
-                _LEADERS.remember(settings.leader_key, base)
-                return base
-        raise DroveUnavailableError(
-            summarise_probes(probes)[1], attempts=len(probes), controllers=[p.url for p in probes]
-        )
+            probes.append(await self._probe(base))
+            if leader := remember_leader(settings, probes[-1:]):
+                return leader
+        raise no_leader_error(probes)
 
     async def test_connection(self) -> tuple[bool, str]:  # type: ignore[override]
         """Async :meth:`DroveHook.test_connection` (the controllers are pinged concurrently)."""
@@ -650,9 +632,7 @@ class DroveAsyncHook(_DroveHookBase):
         except DroveException as exc:
             return False, str(exc)
         probes = await asyncio.gather(*(self._probe(base) for base in settings.controllers))
-        for probe in probes:
-            if probe.role == "leader":
-                _LEADERS.remember(settings.leader_key, probe.url)
+        remember_leader(settings, probes)
         return summarise_probes(probes)
 
     async def ui_url(self, path: str) -> str:

@@ -41,6 +41,7 @@ import enum
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -61,6 +62,11 @@ from airflow_provider_drove.hooks.connection import DroveConnectionSettings
 T = TypeVar("T")
 
 USER_AGENT = "airflow-provider-drove"
+
+
+def elapsed_ms(started: float) -> float:
+    """Milliseconds since ``started`` (a ``time.perf_counter()`` value)."""
+    return (time.perf_counter() - started) * 1000.0
 
 
 def _identity(data: Any) -> Any:
@@ -272,6 +278,15 @@ class Exchange(Generic[T]):
             self.log.info("Drove accepted %s (controller %s)", self.request.operation, base)
         return True, self.request.convert(data)
 
+    def on_response(self, base: str, response: Any, started: float) -> tuple[bool, T | None]:
+        """:meth:`on_answer` for a ``requests`` or ``httpx`` response (they share these attributes).
+
+        :param started: ``time.perf_counter()`` taken just before sending.
+        """
+        return self.on_answer(
+            base, response.status_code, response.content, response.headers.get("Content-Type"), elapsed_ms(started)
+        )
+
     def on_send_failure(self, base: str, failure: SendFailure, detail: str) -> None:
         """Handle a request to ``base`` that got no answer; return to fail over to the next one.
 
@@ -405,6 +420,28 @@ def probe_from_answer(base: str, status_code: int, body: str | bytes, content_ty
     except DroveApiError as exc:
         return ControllerProbe(base, "error", str(exc))
     return ControllerProbe(base, "leader", "pong")
+
+
+def probe_from_response(base: str, response: Any, started: float, log: logging.Logger) -> ControllerProbe:
+    """Log and classify a ``requests``/``httpx`` response to ``GET /apis/v1/ping``."""
+    log.debug("Drove GET %s on %s -> HTTP %s in %.1f ms", PING_PATH, base, response.status_code, elapsed_ms(started))
+    return probe_from_answer(base, response.status_code, response.content, response.headers.get("Content-Type"))
+
+
+def remember_leader(settings: DroveConnectionSettings, probes: Sequence[ControllerProbe], leaders: LeaderCache = LEADERS) -> str | None:
+    """Remember the first controller that answered the ping as leader.
+
+    :return: its base URL, or ``None`` when none did.
+    """
+    leader = next((p.url for p in probes if p.role == "leader"), None)
+    if leader is not None:
+        leaders.remember(settings.leader_key, leader)
+    return leader
+
+
+def no_leader_error(probes: Sequence[ControllerProbe]) -> DroveUnavailableError:
+    """The error of ``find_leader`` when no controller answered as leader."""
+    return DroveUnavailableError(summarise_probes(probes)[1], attempts=len(probes), controllers=[p.url for p in probes])
 
 
 def probe_from_failure(base: str, failure: SendFailure, detail: str) -> ControllerProbe:

@@ -105,3 +105,26 @@ def test_airflow_connections_test_command(drove_emulator: Any) -> None:
     )
     assert "Connection failed!" in bad.stdout
     assert "No Drove leader answered" in bad.stdout and drove_emulator.urls[1] in bad.stdout
+
+
+def test_connection_get_hook_builds_a_drove_hook(monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow.models.connection import Connection
+
+    monkeypatch.setenv("AIRFLOW_CONN_DROVE_GET_HOOK", json.dumps({"conn_type": "drove", "host": "http://ctl:10000"}))
+    hook = Connection(conn_id="drove_get_hook", conn_type="drove", host="http://ctl:10000").get_hook()
+    assert isinstance(hook, DroveHook) and hook.drove_conn_id == "drove_get_hook"
+
+
+@pytest.mark.airflow3
+def test_airflow3_connection_form_metadata() -> None:
+    # What the Airflow 3 UI renders, built from the provider info without importing the hook.
+    pytest.importorskip("airflow.api_fastapi")
+    from airflow.api_fastapi.core_api.services.ui.connections import HookMetaService
+
+    (meta,) = [m for m in HookMetaService.hook_meta_data() if m.connection_type == "drove"]
+    assert meta.standard_fields.host.title == "Controller URL(s)"
+    assert meta.standard_fields.url_schema.hidden is True
+    extras = meta.extra_fields
+    assert extras["auth_header"]["schema"]["format"] == "password"
+    assert extras["verify"]["value"] is True
+    assert extras["timeout"]["schema"]["title"] == "Request timeout (seconds)"
