@@ -63,6 +63,8 @@ class Cluster:
         #: "host:port" of every controller, and which one leads (None: election underway)
         self.controllers: list[str] = []
         self.leader: int | None = 0
+        #: how many more GET /cluster calls answer the transient "Could not fetch cluster summary" (§6.4)
+        self.summary_unavailable = 0
         self._build()
 
     def _build(self) -> None:
@@ -74,6 +76,7 @@ class Cluster:
         self.tasks = TaskEngine(self)
         self.cluster_state = "NORMAL"
         self.state_updated = None
+        self.summary_unavailable = 0
         self.events.clear()
         for executor in self.executors:
             self.events.record(

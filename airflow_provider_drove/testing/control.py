@@ -120,6 +120,14 @@ class EmulatorControl:
         """Answer the next ``count`` API requests with 200 and a truncated JSON body."""
         self._runtime.faults.add(Fault("malformed", int(count), path))
 
+    def cluster_summary_unavailable(self, count: int = 1) -> None:
+        """The next ``count`` GET /cluster calls answer 200 FAILED "Could not fetch cluster summary",
+        as Drove does while its 30 s dashboard cache is (re)filled (§6.4)."""
+        if int(count) < 0:
+            raise ValueError(f"count must not be negative, got {count!r}")
+        with self._cluster.lock:
+            self._cluster.summary_unavailable = int(count)
+
     def clear_faults(self) -> None:
         """Disarm every fault."""
         self._runtime.faults.clear()

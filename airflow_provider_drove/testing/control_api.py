@@ -18,6 +18,7 @@ POST     /_emulator/latency                          ``{"seconds": 0.5, "count":
 POST     /_emulator/drop                             ``{"count": 1, "path": null}``
 POST     /_emulator/malformed                        ``{"count": 1, "path": null}``
 DELETE   /_emulator/faults                           disarm every fault
+POST     /_emulator/summary-unavailable              ``{"count": 1}``: GET /cluster answers "Could not fetch ..."
 POST     /_emulator/reset                            fresh state
 POST     /_emulator/apps/{appId}/fail                ``{"instanceId": "AI-..."}`` (optional): fail health
 =======  ==========================================  ==============================================
@@ -101,6 +102,7 @@ def control_routes(runtime: EmulatorRuntime, index: int) -> list[BaseRoute]:
         ("POST", "/latency", lambda r, b: control.add_latency(float(b["seconds"]), optional_int(b.get("count")), b.get("path"))),  # noqa: E501
         ("POST", "/drop", lambda r, b: control.drop_connections(int(b.get("count", 1)), b.get("path"))),
         ("POST", "/malformed", lambda r, b: control.malformed_bodies(int(b.get("count", 1)), b.get("path"))),
+        ("POST", "/summary-unavailable", lambda r, b: control.cluster_summary_unavailable(int(b.get("count", 1)))),
         ("POST", "/reset", lambda r, b: control.reset_async()),
         ("POST", "/apps/{appId}/fail", lambda r, b: {"instanceId": control.fail_instance(r.path_params["appId"], b.get("instanceId"))}),  # noqa: E501
     ]

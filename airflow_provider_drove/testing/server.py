@@ -180,7 +180,7 @@ class ControllerApi:
             Route(f"{v1}/tasks/{{app}}/instances/{{taskId}}", e(any_, self.task_info), methods=["GET"]),
             Route(f"{v1}/tasks/{{app}}/instances/{{taskId}}", e(any_, self.delete_task), methods=["DELETE"]),
             # cluster (§6.4)
-            Route(f"{v1}/cluster", e(any_, lambda r, b: ok(self.cluster.summary())), methods=["GET"]),
+            Route(f"{v1}/cluster", e(any_, self.cluster_summary), methods=["GET"]),
             Route(f"{v1}/cluster/executors", e(any_, self.executors), methods=["GET"]),
             Route(f"{v1}/cluster/executors/{{executorId}}", e(any_, self.executor), methods=["GET"]),
             Route(f"{v1}/cluster/events/latest", e(any_, self.events_latest), methods=["GET"]),
@@ -320,6 +320,13 @@ class ControllerApi:
         return ok({"deleted": True})
 
     # ------------------------------------------------------------- cluster
+    def cluster_summary(self, request: Request, raw: bytes) -> Response:
+        """GET /cluster: ClusterSummary, or the transient 200 FAILED while the cache is being filled (§6.4)."""
+        if self.cluster.summary_unavailable > 0:
+            self.cluster.summary_unavailable -= 1
+            return failed("Could not fetch cluster summary")
+        return ok(self.cluster.summary())
+
     def executors(self, request: Request, raw: bytes) -> Response:
         """GET /cluster/executors: ExecutorSummary list (§6.4)."""
         return ok([executor.summary() for executor in self.cluster.executors])

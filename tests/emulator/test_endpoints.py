@@ -209,3 +209,13 @@ def test_s6_8_ui_pages_and_non_leader_redirect(drove_emulator) -> None:
     assert follower.status_code == 303
     assert follower.headers["location"] == f"{drove_emulator.url}/tasks/TEST_APP/T1"
     assert requests.get(f"{drove_emulator.url}/tasks/TEST_APP/T1", auth=("root", "pw"), timeout=5).status_code == 404
+
+
+def test_s6_4_transient_cluster_summary_failure_on_demand(api: Api, drove_emulator) -> None:
+    """§6.4/§3.1: GET /cluster can answer 200 FAILED "Could not fetch cluster summary" (control knob)."""
+    drove_emulator.control.cluster_summary_unavailable(1)
+    first = api.get("/cluster")
+    assert (first.status_code, first.json()) == (200, {"status": "FAILED", "message": "Could not fetch cluster summary"})
+    assert api.get("/cluster").json()["status"] == "SUCCESS"
+    requests.post(f"{drove_emulator.url}/_emulator/summary-unavailable", json={"count": 2}, timeout=5)
+    assert [api.get("/cluster").json()["status"] for _ in range(3)] == ["FAILED", "FAILED", "SUCCESS"]
