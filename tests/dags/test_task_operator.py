@@ -331,3 +331,23 @@ def test_execution_timeout_also_kills_the_task(
         assert result.task_states["run"] == "failed"
     task = wait_for_state(DroveHook(), "TEST_APP", f"exec-{dag_id}", "STOPPED")
     assert (str(task.task_result.status), task.task_result.exit_code) == ("CANCELLED", -1)
+
+
+def test_mapped_tasks_get_one_drove_task_each(run_dag: Any, drove_connection: str) -> None:
+    source = (
+        HEADER
+        + """
+with DAG("task_mapped", schedule=None, start_date=pendulum.datetime(2024, 1, 1), catchup=False) as dag:
+    DroveRunTaskOperator.partial(
+        task_id="run", source_app_name="TEST_APP", image="ghcr.io/appform-io/test-task", poll_interval=0.2
+    ).expand(env=[{"DROVE_EMULATOR_RUN_SECONDS": "1"}, {"DROVE_EMULATOR_RUN_SECONDS": "2"}])
+"""
+    )
+    result = run_dag(source, "task_mapped")
+    assert result.state == "success"
+    ids = sorted(
+        ti.xcom_pull(task_ids="run", key="drove_task_id", map_indexes=ti.map_index)
+        for ti in result.dag_run.get_task_instances()
+    )
+    assert len(ids) == 2 and ids[0] != ids[1]
+    assert ids[0].startswith("task_mapped-run-0-manual") and ids[1].startswith("task_mapped-run-1-manual")
