@@ -53,12 +53,15 @@ class RunObservation:
     :param task_states: task id to its final state.
     :param seen_states: task id to every state observed while polling, in order, without repeats.
     :param elapsed: seconds from the start of the wait to the end.
+    :param triggers: trigger id to ``(classpath, serialized kwargs)`` of every trigger row seen while
+        polling (Airflow deletes the rows once the trigger fired).
     """
 
     state: str
     task_states: dict[str, str | None]
     seen_states: dict[str, list[str]] = field(default_factory=dict)
     elapsed: float = 0.0
+    triggers: dict[int, tuple[str, str]] = field(default_factory=dict)
 
 
 class AirflowCluster:
@@ -260,8 +263,11 @@ class AirflowCluster:
         """
         start = time.monotonic()
         seen: dict[str, list[str]] = {}
+        triggers: dict[int, tuple[str, str]] = {}
         while True:
             self.check_alive()
+            for trigger_id, classpath, kwargs in self.query("SELECT id, classpath, kwargs FROM trigger"):
+                triggers[int(trigger_id)] = (classpath, str(kwargs))
             for task_id, state in self.query(
                 "SELECT task_id, state FROM task_instance WHERE dag_id = ? AND run_id = ?", (dag_id, run_id)
             ):
@@ -272,7 +278,7 @@ class AirflowCluster:
             state = rows[0][0] if rows else "absent"
             elapsed = time.monotonic() - start
             if state in ("success", "failed") or elapsed > timeout:
-                obs = RunObservation(state, self.task_states(dag_id, run_id), seen, elapsed)
+                obs = RunObservation(state, self.task_states(dag_id, run_id), seen, elapsed, triggers)
                 if state not in ("success", "failed"):
                     raise TimeoutError(f"run {run_id} still {state} after {timeout}s: {obs}\n{self.diagnostics()}")
                 return obs

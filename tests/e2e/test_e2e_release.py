@@ -73,6 +73,13 @@ def test_release_pipeline_defers_to_the_triggerer_and_switches_versions(e2e_depl
     assert any("task_id=wait_new_healthy" in str(p) for p in files)
     leaks = [str(p) for p in files if password in p.read_text(errors="replace") or basic in p.read_text(errors="replace")]
     assert leaks == []
+    # ... nor in what Airflow stored: trigger payloads (seen while they existed), XComs, rendered fields.
+    assert any("DroveApplicationTrigger" in classpath for classpath, _ in obs.triggers.values()), obs.triggers
+    # (stored readable: no Fernet key is configured, so a secret would show here)
+    assert any("E2E_APP-" in kwargs for _, kwargs in obs.triggers.values())
+    assert not [kwargs for _, kwargs in obs.triggers.values() if password in kwargs or basic in kwargs]
+    stored = cluster.query("SELECT value FROM xcom") + cluster.query("SELECT rendered_fields FROM rendered_task_instance_fields")
+    assert stored and not [row for row in stored if password in str(row[0]) or basic in str(row[0])]
 
 
 def drove_apps(url: str, auth: tuple[str, str]) -> dict:
