@@ -49,8 +49,8 @@ with DAG("{dag_id}", schedule=None, start_date=pendulum.datetime(2024, 1, 1), ca
 
 #: the id the upstream task pushed
 STARTED_ID = "{{ ti.xcom_pull(task_ids='start', key='drove_task_id') }}"
-#: 100 simulated seconds are 2 real seconds at the emulator's 50x: still running at the first look
-RUNNING = '{"DROVE_EMULATOR_RUN_SECONDS": "100"}'
+#: 250 simulated seconds are 5 real seconds at the emulator's 50x: still running at the first look, even on a busy machine
+RUNNING = '{"DROVE_EMULATOR_RUN_SECONDS": "250"}'
 
 
 def deferred_in(logged: str) -> bool:
