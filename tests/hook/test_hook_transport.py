@@ -72,8 +72,8 @@ def test_dropped_connection_on_a_read_is_retried(drove: HookRunner, drove_emulat
 
 
 def test_read_timeout_on_a_read_is_retried(connect: Any, drove_emulator: Any) -> None:
-    drove = connect(drove_emulator, timeout=0.3)
-    drove_emulator.control.add_latency(1.0, count=1, path=APPS)
+    drove = connect(drove_emulator, timeout=0.5)
+    drove_emulator.control.add_latency(1.5, count=1, path=APPS)
     assert drove.list_applications() == {}
     assert len(drove.sent) == 2
 
@@ -88,9 +88,9 @@ def test_operation_is_not_resent_after_a_dropped_connection(drove: HookRunner, d
 
 
 def test_operation_is_not_resent_after_a_read_timeout(connect: Any, drove_emulator: Any) -> None:
-    drove = connect(drove_emulator, timeout=0.3)
+    drove = connect(drove_emulator, timeout=0.5)
     drove_emulator.create_app(APP_SPEC)
-    drove_emulator.control.add_latency(1.0, count=1, path=OPS)
+    drove_emulator.control.add_latency(1.5, count=1, path=OPS)
     with pytest.raises(DroveUnavailableError, match="read the application or task back"):
         drove.scale_application(APP_ID, 1)
     assert _paths(drove) == [OPS]
