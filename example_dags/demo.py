@@ -3,7 +3,8 @@
 What it does, in order:
 
 1. makes a throw-away AIRFLOW_HOME with a SQLite metadata DB (``airflow db migrate``) and copies
-   ``example_drove_release.py`` into its DAGs folder;
+   ``example_drove_release.py`` into its DAGs folder (the caller's ``AIRFLOW*`` variables are
+   ignored, so a developer's own Airflow set-up is never touched);
 2. starts the Drove controller emulator (Basic auth on) and points the connection ``drove_default``
    at it through ``AIRFLOW_CONN_DROVE_DEFAULT`` (JSON form);
 3. creates version N of the demo app and waits until its instances are healthy;
