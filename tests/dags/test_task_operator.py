@@ -351,3 +351,21 @@ with DAG("task_mapped", schedule=None, start_date=pendulum.datetime(2024, 1, 1),
     )
     assert len(ids) == 2 and ids[0] != ids[1]
     assert ids[0].startswith("task_mapped-run-0-manual") and ids[1].startswith("task_mapped-run-1-manual")
+
+
+@pytest.mark.parametrize("deferrable", MODES)
+def test_env_secrets_stay_out_of_logs_xcom_and_trigger(
+    run_dag: Any, drove_connection: str, capfd: pytest.CaptureFixture[str], deferrable: bool
+) -> None:
+    # Drove echoes a task's env in TaskInfo (§6.2); none of it may reach logs, XCom or the trigger.
+    secret = "s3cret-db-password-42"
+    dag_id = f"task_secret_{'deferred' if deferrable else 'sync'}"
+    result = run_dag(
+        dag_source(dag_id, f'deferrable={deferrable}, env={{"DB_PASSWORD": "{secret}", "DROVE_EMULATOR_RUN_SECONDS": "1"}},'),
+        dag_id,
+    )
+    out, err = capfd.readouterr()
+    assert result.state == "success"
+    assert secret not in out + err
+    assert secret not in json.dumps(result.xcoms)
+    assert all(secret not in json.dumps(xcom(result, key)) for key in ("drove_task_id", "drove_source_app_name"))
