@@ -48,6 +48,7 @@ DEMO_LOGIN = "demo-admin"
 EXAMPLES_DIR = Path(__file__).resolve().parent
 #: The release DAG's tasks in the order a reader follows them: happy path, then roll-back.
 TASK_ORDER = (
+    "check_release",
     "create_new_version",
     "start_new_instances",
     "wait_new_healthy",

@@ -2,26 +2,29 @@
 
 Happy path::
 
-    create_new_version >> start_new_instances >> wait_new_healthy >> scale_down_old_version
-        >> destroy_old_version
+    check_release >> create_new_version >> start_new_instances >> wait_new_healthy
+        >> scale_down_old_version >> destroy_old_version
 
-1. ``create_new_version`` creates ``<app_name>-<new_version>`` from the spec template below (image,
+1. ``check_release`` refuses a release whose new version equals the current one, or whose
+   version N does not exist, before anything changes.
+2. ``create_new_version`` creates ``<app_name>-<new_version>`` from the spec template below (image,
    tag, version and sizes come from the run's params) with 0 instances; a retry of this task with
    the same spec is a no-op.
-2. ``start_new_instances`` scales it to ``instances`` without waiting ...
-3. ... and ``wait_new_healthy`` waits, deferred to the triggerer, until every instance is healthy.
+3. ``start_new_instances`` scales it to ``instances`` without waiting ...
+4. ... and ``wait_new_healthy`` waits, deferred to the triggerer, until every instance is healthy.
    It fails early with Drove's own error text when the new instances keep failing (for example an
    image that cannot be pulled), instead of running out its timeout.
-4. Only then is version N scaled to zero and destroyed.
+5. Only then is version N scaled to zero and destroyed.
 
 Roll-back path (runs only when starting or waiting for N+1 failed)::
 
     record_release_failure >> rollback_cancel_new >> rollback_scale_new_to_zero
         >> rollback_destroy_new >> fail_release
 
-It keeps Drove's error message, cancels the operation that is still retrying N+1 (Drove never
-gives up on a scale by itself, drove-api.md §7.4), scales N+1 to zero, destroys it, and fails the
-run with Drove's error text. Version N was never touched, so it keeps serving.
+It runs only when this run created N+1 (an app it did not create is never touched). It keeps
+Drove's error message, cancels the operation that is still retrying N+1 (Drove never gives up on
+a scale by itself, drove-api.md §7.4), scales N+1 to zero, destroys it, and fails the run with
+Drove's error text. Version N was never touched, so it keeps serving.
 
 Uses the connection ``drove_default`` and runs unchanged against a real cluster: set the params
 (or the defaults below) to your app, image and sizes. The starting version N must exist and run.
@@ -123,13 +126,34 @@ with DAG(
         task_id="destroy_old_version", app_id=OLD_APP_ID, poll_interval=POLL_INTERVAL
     )
 
-    create_new >> start_new >> wait_new >> scale_down_old >> destroy_old
+    @task
+    def check_release(app_name: str, current_version: str, new_version: str) -> str:
+        """Refuse a release that would replace version N by itself, or whose version N is missing."""
+        from airflow_provider_drove.hooks.drove import DroveHook
+
+        if new_version == current_version:
+            raise AirflowFailException(f"new_version {new_version!r} equals current_version: nothing to release")
+        # DroveNotFoundError ("App ... not found") fails the run before anything is changed.
+        old = DroveHook().get_application(f"{app_name}-{current_version}")
+        return f"{app_name}-{current_version} is {old.state}, {old.healthy_instances}/{old.required_instances} healthy"
+
+    checked = check_release("{{ params.app_name }}", "{{ params.current_version }}", "{{ params.new_version }}")
+    checked >> create_new >> start_new >> wait_new >> scale_down_old >> destroy_old
 
     @task(trigger_rule=TriggerRule.ONE_FAILED)
     def record_release_failure(app_id: str) -> str:
-        """Keep Drove's own words for why N+1 failed, before its instances are destroyed."""
+        """Keep Drove's own words for why N+1 failed, before its instances are destroyed.
+
+        ONE_FAILED also fires when an upstream was only *upstream_failed* (the checks or the
+        creation failed). Then this run created nothing, and an app it did not create (say, an
+        N+1 that already exists with another spec) must never be rolled back: skip the branch.
+        """
+        from airflow.providers.common.compat.sdk import AirflowSkipException, get_current_context
+
         from airflow_provider_drove.hooks.drove import DroveHook
 
+        if get_current_context()["ti"].xcom_pull(task_ids="create_new_version") is None:
+            raise AirflowSkipException(f"{app_id} was not created by this run: nothing to roll back")
         errors = [i.error_message for i in DroveHook().list_old_instances(app_id) if i.error_message]
         # Newest last: the most recent failure is the one worth quoting.
         return errors[-1] if errors else "no instance error recorded by Drove (the wait timed out)"

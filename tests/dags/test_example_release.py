@@ -20,7 +20,7 @@ pytestmark = pytest.mark.timeout(240)
 
 DAG_FILE = REPO_ROOT / "example_dags" / "example_drove_release.py"
 DAG_ID = "example_drove_release"
-HAPPY = ["create_new_version", "start_new_instances", "wait_new_healthy", "scale_down_old_version", "destroy_old_version"]
+HAPPY = ["check_release", "create_new_version", "start_new_instances", "wait_new_healthy", "scale_down_old_version", "destroy_old_version"]
 ROLLBACK = ["record_release_failure", "rollback_cancel_new", "rollback_scale_new_to_zero", "rollback_destroy_new"]
 
 
@@ -69,3 +69,29 @@ def test_release_that_cannot_pull_rolls_back_and_fails_with_drove_error(run_dag,
     # ... and the run carries Drove's own pull error for N+1.
     drove_error = result.xcoms["record_release_failure"]
     assert "Error while pulling image" in drove_error and f"{image}:{tag}" in drove_error
+
+
+def test_release_never_touches_an_app_it_did_not_create(run_dag, serving_v1):
+    # Someone already runs DEMO_APP-2 with another image: CREATE must fail, and the roll-back must
+    # not cancel, scale or destroy that app.
+    serving_v1.create_app(release_spec("DEMO_APP", "2", ("ghcr.io/appform-io/perf-test-server-httplib", "other")), instances=1)
+
+    result = run_dag(DAG_FILE, DAG_ID, conf={"new_version": "2", "instances": 2})
+
+    assert result.state == "failed"
+    assert result.task_states["check_release"] == "success"
+    assert result.task_states["create_new_version"] == "failed"
+    assert {t: result.task_states[t] for t in [*ROLLBACK, "fail_release"]} == dict.fromkeys(
+        [*ROLLBACK, "fail_release"], "skipped"
+    )
+    assert _apps() == {"DEMO_APP-1": ("RUNNING", 2, 2), "DEMO_APP-2": ("RUNNING", 1, 1)}
+
+
+def test_release_to_the_same_version_is_refused_before_any_change(run_dag, serving_v1):
+    result = run_dag(DAG_FILE, DAG_ID, conf={"new_version": "1"})
+
+    assert result.state == "failed"
+    assert result.task_states["check_release"] == "failed"
+    assert result.task_states["create_new_version"] == "upstream_failed"
+    assert result.task_states["record_release_failure"] == "skipped"
+    assert _apps() == {"DEMO_APP-1": ("RUNNING", 2, 2)}

@@ -43,7 +43,7 @@ def test_release_pipeline_defers_to_the_triggerer_and_switches_versions(e2e_depl
     print(f"\ne2e release: run finished {obs.state} in {obs.elapsed:.1f}s; states seen: {obs.seen_states}")
 
     assert obs.state == "success", f"{obs}\n{cluster.diagnostics()}"
-    happy = ["create_new_version", "start_new_instances", "wait_new_healthy", "scale_down_old_version", "destroy_old_version"]
+    happy = ["check_release", "create_new_version", "start_new_instances", "wait_new_healthy", "scale_down_old_version", "destroy_old_version"]
     assert {t: obs.task_states[t] for t in happy} == dict.fromkeys(happy, "success")
     rollback = ["record_release_failure", "rollback_cancel_new", "rollback_scale_new_to_zero", "rollback_destroy_new", "fail_release"]
     assert {t: obs.task_states[t] for t in rollback} == dict.fromkeys(rollback, "skipped")
