@@ -369,3 +369,28 @@ def test_env_secrets_stay_out_of_logs_xcom_and_trigger(
     assert secret not in out + err
     assert secret not in json.dumps(result.xcoms)
     assert all(secret not in json.dumps(xcom(result, key)) for key in ("drove_task_id", "drove_source_app_name"))
+
+
+def test_transient_errors_are_ridden_out_then_bounded(
+    run_dag: Any, drove_emulator: Any, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_DROVE_DEFAULT", json.dumps(drove_emulator.airflow_connection(max_retries=0)))
+    reads = "/apis/v1/tasks/TEST_APP/instances"
+    # two failed reads in a row: within the budget, the wait goes on and succeeds
+    drove_emulator.control.inject_faults(status=503, count=2, path=reads)
+    ok = run_dag(dag_source("task_flaky", 'drove_task_id="flaky-1", env={"DROVE_EMULATOR_RUN_SECONDS": "1"},'), "task_flaky")
+    assert ok.state == "success"
+    assert drove_emulator.control.faults_fired.get("status") == 2
+    # reads failing for good: the wait gives up after its budget and kills the task it cannot watch
+    drove_emulator.control.inject_faults(status=503, count=10_000, path=reads)
+    gone = run_dag(
+        dag_source("task_blind", 'drove_task_id="blind-1", max_consecutive_errors=2, env={"DROVE_EMULATOR_RUN_SECONDS": "100000"},'),
+        "task_blind",
+    )
+    out, err = capfd.readouterr()
+    assert gone.task_states["run"] == "failed"
+    assert "Waiting for the Drove task failed: gave up after 3 failed polls in a row" in out + err
+    assert "; sent KILL" in out + err
+    drove_emulator.control.clear_faults()
+    task = wait_for_state(DroveHook(), "TEST_APP", "blind-1", "STOPPED")
+    assert str(task.task_result.status) == "CANCELLED"
