@@ -119,7 +119,7 @@ def test_s7_4_stop_instances_without_skip_respawn_is_respawned_by_monitor(api: A
     wait_for(settled(api, app_id, "RUNNING", 2))
     victim = api.instances(app_id)[0]["instanceId"]
     assert api.op({"type": "STOP_INSTANCES", "appId": app_id, "instanceIds": [victim], "opSpec": OP_SPEC}).status_code == 200
-    wait_for(lambda: api.app(app_id)["state"] == "RUNNING" and api.app(app_id)["healthyInstances"] == 1)
+    wait_for(lambda: any(i["instanceId"] == victim and i["state"] == "STOPPED" for i in api.old(app_id)))
     assert api.app(app_id)["requiredInstances"] == 2
     drove_emulator.control.advance(30)  # the monitor sees 1 != 2 and sends RECOVER
     app = wait_for(settled(api, app_id, "RUNNING", 2), what="respawn")
@@ -219,9 +219,11 @@ def test_s7_6_cancel_semantics(api: Api) -> None:
 
 def test_s7_2_create_with_instances_is_deployed_by_the_monitor(api: Api, drove_emulator) -> None:
     """§7.2/§9.1: CREATE with instances>0 -> RUNNING with 0 healthy; the monitor scales it up within 30 s."""
+    drove_emulator.control.set_speed(0.0001)  # the monitor must not run before we look
     app_id = api.create(app_spec(), instances=2)
     app = api.app(app_id)
     assert (app["state"], app["requiredInstances"], app["healthyInstances"]) == ("RUNNING", 2, 0)
+    drove_emulator.control.set_speed(50)
     drove_emulator.control.advance(30)
     wait_for(settled(api, app_id, "RUNNING", 2))
 

@@ -129,11 +129,13 @@ def test_s6_4_maintenance_window_lasts_40_seconds_after_unset(api: Api, drove_em
 
 def test_s9_1_monitor_paused_in_maintenance(api: Api, drove_emulator) -> None:
     """§9.1: the app monitor does not run during the maintenance window."""
+    drove_emulator.control.set_speed(0.0001)
     app_id = api.create(app_spec(), instances=1)
     drove_emulator.control.set_maintenance(True)
     drove_emulator.control.advance(61)
     assert api.app(app_id)["healthyInstances"] == 0 and api.app(app_id)["state"] == "RUNNING"
     drove_emulator.control.set_maintenance(False)
+    drove_emulator.control.set_speed(50)
     drove_emulator.control.advance(75)
     wait_for(settled(api, app_id, "RUNNING", 1))
 

@@ -69,7 +69,7 @@ def test_s13_pull_slower_than_docker_pull_timeout(api: Api) -> None:
 
 def test_s9_2_unhealthy_after_then_monitor_replaces(api: Api, drove_emulator) -> None:
     """§9.2/§9.1: "unhealthy-after": HEALTHY, then UNHEALTHY -> STOPPED; the monitor RECOVERs the app."""
-    env = {"DROVE_EMULATOR_SCENARIO": "unhealthy-after", "DROVE_EMULATOR_UNHEALTHY_AFTER": "20"}
+    env = {"DROVE_EMULATOR_SCENARIO": "unhealthy-after", "DROVE_EMULATOR_UNHEALTHY_AFTER": "60"}
     app_id = api.create(app_spec(env=env))
     api.scale(app_id, 1)
     wait_for(settled(api, app_id, "RUNNING", 1))
@@ -117,12 +117,14 @@ def test_s9_1_lost_after_stale_instance_is_hidden_then_lost_and_replaced(api: Ap
     wait_for(settled(api, app_id, "RUNNING", 1))
     first = api.instances(app_id)[0]["instanceId"]
     drove_emulator.control.set_speed(0.0001)
-    drove_emulator.control.advance(75)  # silent after 10 s, stale 60 s later
+    drove_emulator.control.set_maintenance(True)  # pauses the monitor, so the stale phase can be seen
+    drove_emulator.control.advance(75)  # silent after 10 s, stale 60 s after its last heartbeat
     assert first not in {i["instanceId"] for i in api.instances(app_id)}
     assert api.app(app_id)["healthyInstances"] == 0
     stale = api.get(f"/applications/{app_id}/instances/{first}").json()["data"]
     assert stale["state"] == "HEALTHY"  # still its last reported state, just not refreshed
-    drove_emulator.control.advance(30)  # the next monitor run
+    drove_emulator.control.set_maintenance(False)
+    drove_emulator.control.advance(41 + 30)  # the maintenance window, then a monitor run
     lost = next(i for i in api.old(app_id) if i["instanceId"] == first)
     assert (lost["state"], lost["errorMessage"]) == ("LOST", "Instance lost")
     drove_emulator.control.set_speed(50)

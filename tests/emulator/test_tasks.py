@@ -89,7 +89,7 @@ def test_s8_duplicate_ids_rejected_until_deleted(api: Api) -> None:
 
 def test_s8_delete_of_running_task_does_not_stop_it(api: Api) -> None:
     """§6.2: DELETE drops metadata only; the next executor update re-creates the record."""
-    _create(api, task_spec(env={"DROVE_EMULATOR_RUN_SECONDS": "5"}))
+    _create(api, task_spec(env={"DROVE_EMULATOR_RUN_SECONDS": "60"}))
     wait_for(lambda: _task(api).get("data", {}).get("state") == "RUNNING")
     api.delete("/tasks/TEST_APP/instances/T0012")
     task = wait_for(_finished(api))
