@@ -276,7 +276,16 @@ class Exchange(Generic[T]):
         self.leaders.remember(self.settings.leader_key, base)
         if self.request.operation:
             self.log.info("Drove accepted %s (controller %s)", self.request.operation, base)
-        return True, self.request.convert(data)
+        try:
+            return True, self.request.convert(data)
+        except DroveApiError:
+            raise
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            # Models keep unknown fields; only a reshaped answer (a list for an object) lands here.
+            raise DroveApiError(
+                f"Drove's answer to {self.request.method} {self.request.path} has an unexpected shape: {exc}",
+                status_code=status_code,
+            ) from exc
 
     def on_response(self, base: str, response: Any, started: float) -> tuple[bool, T | None]:
         """:meth:`on_answer` for a ``requests`` or ``httpx`` response (they share these attributes).

@@ -11,6 +11,7 @@ import logging
 import pytest
 
 from airflow_provider_drove.exceptions import (
+    DroveApiError,
     DroveAuthenticationError,
     DroveNotFoundError,
     DroveServerError,
@@ -108,6 +109,17 @@ def test_answers_decide_retry_or_raise(status: int, body: str, outcome: type[Exc
         _exchange(OP).on_answer(A, status, body, None, 1.0)
     if outcome is RetryableFailure:
         assert isinstance(info.value.cause, DroveServerError)
+
+
+@pytest.mark.parametrize(
+    ("request_", "data"),
+    [(api.get_application("X-1"), ["not", "an", "app"]), (api.list_instances("X-1"), {"x": 1}), (OP, "X-1")],
+    ids=["app", "instances", "op"],
+)
+def test_a_reshaped_answer_is_a_drove_error(request_: DroveRequest, data: object) -> None:
+    body = json.dumps({"status": "SUCCESS", "data": data, "message": "success"})
+    with pytest.raises(DroveApiError, match="answer"):
+        _exchange(request_).on_answer(A, 200, body, None, 1.0)
 
 
 def test_final_error_names_attempts_rounds_and_controllers() -> None:
