@@ -70,18 +70,9 @@ DEFAULT_PLACEMENT_POLICY: dict[str, Any] = {"type": "ANY"}  # without it Drove a
 #: A deferred wait ends this much (at most 10% of it) before ``execution_timeout``, to send KILL.
 EXECUTION_TIMEOUT_MARGIN_SECONDS = 30.0
 
-#: The short form's parameters (none may be given together with ``task_spec``).
-_SHORT_FORM_FIELDS = (
-    "image",
-    "args",
-    "env",
-    "cpus",
-    "memory_mb",
-    "docker_pull_timeout",
-    "placement_policy",
-    "tags",
-    "volumes",
-)
+#: The short form's parameters (none may be given together with ``task_spec``); most are templated.
+_SHORT_FORM_TEMPLATED = ("image", "args", "env", "cpus", "memory_mb", "docker_pull_timeout", "tags")
+_SHORT_FORM_FIELDS = (*_SHORT_FORM_TEMPLATED, "placement_policy", "volumes")
 
 
 def derive_drove_task_id(dag_id: str, task_id: str, run_id: str, try_number: int, map_index: int = -1) -> str:
@@ -213,19 +204,7 @@ class DroveRunTaskOperator(BaseOperator):
     :param max_consecutive_errors: transient read errors tolerated in a row while waiting.
     """
 
-    template_fields: Sequence[str] = (
-        "task_spec",
-        "source_app_name",
-        "drove_task_id",
-        "image",
-        "args",
-        "env",
-        "cpus",
-        "memory_mb",
-        "docker_pull_timeout",
-        "tags",
-        "timeout",
-    )
+    template_fields: Sequence[str] = ("task_spec", "source_app_name", "drove_task_id", *_SHORT_FORM_TEMPLATED, "timeout")
     template_fields_renderers = {"task_spec": "json", "env": "json", "args": "py"}
     operator_extra_links = (DroveTaskLink(),)
     ui_color = "#e8f1fb"
