@@ -121,7 +121,9 @@ class FaultMiddleware:
             await self.app(scope, receive, send)
             return
         if "latency" in chosen:
-            await asyncio.sleep(chosen["latency"].seconds)
+            disconnected, receive = await _delay(chosen["latency"].seconds, receive)
+            if disconnected:
+                return
         if "drop" in chosen and scope.get(TRANSPORT_KEY) is not None:
             scope[TRANSPORT_KEY].close()
             while (await receive())["type"] != "http.disconnect":  # let uvicorn see the disconnect
@@ -134,6 +136,35 @@ class FaultMiddleware:
             await _send(send, 200, MALFORMED_BODY, b"application/json")
             return
         await self.app(scope, receive, send)
+
+
+async def _delay(seconds: float, receive: Receive) -> tuple[bool, Receive]:
+    """Wait ``seconds``, or less if the client goes away (or its controller is stopped) meanwhile.
+
+    The request body read while watching for the disconnect is replayed to the app.
+
+    :return: ``(disconnected, receive for the app)``.
+    """
+    buffered: list[Any] = []
+
+    async def watch() -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            buffered.append(message)
+
+    watcher = asyncio.ensure_future(watch())
+    try:
+        await asyncio.wait_for(asyncio.shield(watcher), timeout=seconds)
+        return True, receive
+    except asyncio.TimeoutError:
+        watcher.cancel()
+
+    async def replay() -> Any:
+        return buffered.pop(0) if buffered else await receive()
+
+    return False, replay
 
 
 async def _send(send: Send, status: int, body: bytes, content_type: bytes) -> None:

@@ -183,6 +183,12 @@ class EmulatorRuntime:
             await self.astop_controller(controller.index, elect=False)
         if self._driver is not None:
             await self._driver
+        # whatever is left (control requests stopping a controller, ...) ends with the loop
+        current = asyncio.current_task()
+        leftovers = [task for task in asyncio.all_tasks() if task is not current]
+        for task in leftovers:
+            task.cancel()
+        await asyncio.gather(*leftovers, return_exceptions=True)
 
     async def _drive(self) -> None:
         assert self._wake is not None
@@ -243,6 +249,12 @@ class EmulatorRuntime:
         controller.server = None
         server.should_exit = True
         server.force_exit = True
+        # a stopped controller is gone: cut open connections and their in-flight requests now,
+        # rather than letting clients wait for answers that never come
+        for connection in list(server.server_state.connections):
+            transport = getattr(connection, "transport", None)
+            if transport is not None:
+                transport.abort()
         try:
             await asyncio.wait_for(asyncio.shield(task), timeout=10)
         except Exception:

@@ -109,3 +109,36 @@ def test_http_control_stop_and_start_controllers(drove_emulator) -> None:
     assert requests.get(f"{first}/apis/v1/ping", timeout=5).status_code == 400
     assert requests.post(f"{second}/_emulator/leader", json={"index": 0}, timeout=5).status_code == 200
     assert requests.get(f"{first}/apis/v1/ping", timeout=5).status_code == 200
+
+
+def test_latency_keeps_the_request_body(api: Api, drove_emulator) -> None:
+    """Point 9: a delayed POST still reaches the API whole."""
+    from .helpers import OP_SPEC, app_spec
+
+    drove_emulator.control.add_latency(0.2, count=1, path="/apis/v1/applications/operations")
+    response = api.op({"type": "CREATE", "spec": app_spec(), "opSpec": OP_SPEC})
+    assert response.json()["data"] == {"appId": "TEST_APP-1"}
+    assert drove_emulator.control.faults_fired["latency"] == 1
+
+
+@pytest.mark.drove_emulator(controllers=2, speed=50)
+def test_stopping_a_controller_cuts_in_flight_requests(drove_emulator) -> None:
+    """§5: a stopped controller is gone: a request it was still serving fails with a connection error."""
+    import threading
+
+    drove_emulator.control.add_latency(30, count=1)
+    outcome: list[str] = []
+
+    def call() -> None:
+        try:
+            requests.get(f"{drove_emulator.urls[0]}/apis/v1/ping", timeout=20)
+            outcome.append("answered")
+        except requests.ConnectionError:
+            outcome.append("connection error")
+
+    caller = threading.Thread(target=call)
+    caller.start()
+    wait_for(lambda: drove_emulator.control.faults_fired["latency"] == 1)
+    drove_emulator.control.stop_controller(0)
+    caller.join(timeout=20)
+    assert outcome == ["connection error"]
