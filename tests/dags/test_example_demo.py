@@ -7,6 +7,7 @@ of the same DAG is covered by ``test_example_release.py``.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -31,7 +32,8 @@ def test_table_aligns_columns_and_shows_missing_values():
 @pytest.mark.airflow3
 @pytest.mark.timeout(180)
 def test_demo_rollback_shows_the_pull_error_and_version_n_serving():
-    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("AIRFLOW")}
+    # As from a developer's shell: none of the test session's Airflow settings.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
     result = subprocess.run(
         [sys.executable, "-m", "example_dags.demo", "--rollback", "--speed", "20"],
         cwd=REPO_ROOT,

@@ -33,6 +33,8 @@ from pathlib import Path
 from typing import Any
 
 COMPONENTS: tuple[str, ...] = ("api-server", "scheduler", "dag-processor", "triggerer")
+#: What Airflow 3.3's scheduler logs when a quick defer/resume races the executor event.
+RESUME_RACE = "but the task instance's state attribute is"
 
 
 def free_port() -> int:
@@ -346,8 +348,18 @@ class AirflowCluster:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
     def diagnostics(self) -> str:
-        """Log tails of every component, for assertion messages."""
+        """Log tails of every component, for assertion messages (known Airflow races named first)."""
         parts = [f"AIRFLOW_HOME={self.home}"]
+        scheduler_log = self.process_logs / "scheduler.log"
+        if scheduler_log.exists():
+            races = [line for line in scheduler_log.read_text(errors="replace").splitlines() if RESUME_RACE in line]
+            if races:
+                parts.append(
+                    "Airflow's scheduler failed a task that resumed from a deferral before it processed the"
+                    " executor event of the deferring try (an Airflow 3.3 race, not a provider error):"
+                )
+                parts += races
+
         for name in self.processes:
             parts.append(f"----- {name} -----\n{self.log_tail(name)}")
         return "\n".join(parts)
