@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 
 import pendulum
 from airflow.providers.common.compat.sdk import DAG, task
@@ -39,8 +40,13 @@ SPEC = {spec!r}
 
 
 def at_debug(hook):
-    # Task loggers stop at INFO; route this hook's lines (DEBUG included) to the test's capture.
-    hook._log = logging.getLogger("drove.secrets.debug")
+    # Task loggers stop at INFO, and Airflow may reconfigure logging mid-run (dropping pytest's
+    # capture handler); route this hook's lines, DEBUG included, to a file the test reads back.
+    logger = logging.getLogger("drove.secrets.debug")
+    logger.setLevel(logging.DEBUG)
+    if not logger.handlers:
+        logger.addHandler(logging.FileHandler(os.environ["DROVE_SECRETS_DEBUG_LOG"]))
+    hook._log = logger
     return hook
 
 with DAG("drove_secrets_check", start_date=pendulum.datetime(2024, 1, 1), schedule=None, catchup=False) as dag:
@@ -81,6 +87,7 @@ def test_no_secret_in_logs_xcom_or_errors_of_a_real_run(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
     capfd: pytest.CaptureFixture[str],
+    tmp_path: Any,
 ) -> None:
     from tests.hook.conftest import APP_SPEC
 
@@ -88,6 +95,8 @@ def test_no_secret_in_logs_xcom_or_errors_of_a_real_run(
     header = drove_emulator.airflow_connection(auth_header=RAW_HEADER)
     monkeypatch.setenv("AIRFLOW_CONN_DROVE_SECRETS_BASIC", json.dumps(basic))
     monkeypatch.setenv("AIRFLOW_CONN_DROVE_SECRETS_HEADER", json.dumps(header))
+    debug_log = tmp_path / "hook-debug.log"
+    monkeypatch.setenv("DROVE_SECRETS_DEBUG_LOG", str(debug_log))
     caplog.set_level(logging.DEBUG)
 
     result = run_dag(DAG_SOURCE.format(spec=APP_SPEC), "drove_secrets_check")
@@ -101,7 +110,7 @@ def test_no_secret_in_logs_xcom_or_errors_of_a_real_run(
     assert header_out["test"][0] is False
 
     # The hooks did log (DEBUG request lines, the INFO operation lines): the search is not empty.
-    logged = caplog.text + out + err
+    logged = caplog.text + out + err + debug_log.read_text()
     assert "Drove accepted SCALE of app AF_DEMO-1" in logged
     assert "Drove GET /apis/v1/applications/AF_DEMO-1 on http://127.0.0.1" in logged  # DEBUG request lines
     assert "-> HTTP 401 in" in logged  # ... of the refused raw header too
