@@ -28,10 +28,19 @@ from airflow_provider_drove.drove.specs import (
     APP_SPEC_SCHEMA,
     TASK_SPEC_SCHEMA,
     ApplicationSpec,
-    DroveWireError,
-    Problem,
     SpecCheckOptions,
     TaskSpec,
+    app_server_failures,
+    app_spec_checks,
+    common_spec_checks,
+    parse_application_spec,
+    parse_task_spec,
+    task_server_failures,
+)
+from airflow_provider_drove.drove.states import ApplicationState
+from airflow_provider_drove.drove.wire import (
+    DroveWireError,
+    Problem,
     WireBool,
     WireDuration,
     WireEnum,
@@ -41,18 +50,11 @@ from airflow_provider_drove.drove.specs import (
     WireObject,
     WirePoly,
     WireStr,
-    app_server_failures,
-    app_spec_checks,
-    common_spec_checks,
-    parse_application_spec,
-    parse_task_spec,
     prefixed_path,
     raise_input_error,
-    task_server_failures,
     validate_payload,
     wire_error,
 )
-from airflow_provider_drove.drove.states import ApplicationState
 
 __all__ = [
     "ALLOWED_OPERATIONS",
