@@ -45,10 +45,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
 
 @dataclass
 class E2EDeployment:
-    """What an end-to-end test gets: the cluster, the emulator (or None) and the secret to hunt for.
+    """What an end-to-end test gets: the cluster, the emulator and the secret to hunt for.
 
     :param cluster: the running Airflow deployment.
-    :param drove: the running DroveEmulator, or None when the test does not need one.
+    :param drove: the running DroveEmulator behind ``drove_default``.
     :param password: the connection password; it must never appear in a log.
     :param startup_seconds: time from nothing to a healthy deployment, for the report.
     """
@@ -59,14 +59,6 @@ class E2EDeployment:
     startup_seconds: float
 
 
-def _start_emulator(password: str) -> tuple[Any, Any]:
-    from airflow_provider_drove.testing import DroveEmulator
-
-    emulator = DroveEmulator(users=[(E2E_LOGIN, password, "EXTERNAL_ROOT")], executors=2, speed=20.0)
-    drove = emulator.__enter__()
-    return emulator, drove
-
-
 @pytest.fixture(scope="session")
 def e2e_deployment() -> Iterator[E2EDeployment]:
     """Emulator + ``airflow api-server``/``scheduler``/``dag-processor``/``triggerer``, all stopped at the end.
@@ -74,16 +66,16 @@ def e2e_deployment() -> Iterator[E2EDeployment]:
     The AIRFLOW_HOME (DB, task/trigger logs, each component's output) is removed when every test
     using it passed, and kept (path printed) when one failed.
     """
+    from airflow_provider_drove.testing import DroveEmulator
+
     started = time.monotonic()
     password = "pw-" + secrets.token_urlsafe(18)
-    emulator = drove = None
+    drove = DroveEmulator(users=[(E2E_LOGIN, password, "EXTERNAL_ROOT")], executors=2, speed=20.0).start()
     cluster: AirflowCluster | None = None
     try:
-        emulator, drove = _start_emulator(password)
         conn = drove.airflow_connection(login=E2E_LOGIN, password=password)
-        home = Path(tempfile.mkdtemp(prefix="drove-e2e-airflow-"))
         cluster = AirflowCluster(
-            home,
+            Path(tempfile.mkdtemp(prefix="drove-e2e-airflow-")),
             extra_env={
                 "AIRFLOW_CONN_DROVE_DEFAULT": json.dumps(conn),
                 # Every wait of the provider defers to the triggerer unless a task says otherwise.
@@ -97,12 +89,13 @@ def e2e_deployment() -> Iterator[E2EDeployment]:
         cluster.wait_ready()
         yield E2EDeployment(cluster, drove, password, time.monotonic() - started)
     finally:
-        if cluster is not None:
-            survivors = cluster.stop()
-            if _FAILED or survivors:
-                print(f"\ne2e AIRFLOW_HOME kept for inspection: {cluster.home}")
-            else:
-                shutil.rmtree(cluster.home, ignore_errors=True)
-            assert not survivors, f"processes still running after stop: {survivors}"
-        if emulator is not None:
-            emulator.__exit__(None, None, None)
+        try:
+            if cluster is not None:
+                survivors = cluster.stop()
+                if _FAILED or survivors:
+                    print(f"\ne2e AIRFLOW_HOME kept for inspection: {cluster.home}")
+                else:
+                    shutil.rmtree(cluster.home, ignore_errors=True)
+                assert not survivors, f"processes still running after stop: {survivors}"
+        finally:
+            drove.stop()
