@@ -1,0 +1,770 @@
+"""The shared flow of the application operators: input checks, plans, and the base operator.
+
+Every operator in :mod:`airflow_provider_drove.operators.application` runs the same flow
+(:class:`DroveApplicationBaseOperator`), in small steps:
+
+1. ``_validate``: rendered parameters are checked and the payload is built; bad input raises
+   :class:`~airflow_provider_drove.exceptions.DroveInputError` naming the parameter, before any
+   request.
+2. ``_decide``: read the app. Missing, being destroyed, or idle in a state where Drove would reject
+   the operation (``drove-api.md`` §7.3): fail with a sentence saying what to do. Busy with another
+   operation: wait for it (within ``timeout``) or fail when ``wait_for_idle=False``. Already where
+   it should be: finish without sending anything.
+3. ``_submit``: send the operation; the app id and the Drove UI link go to XCom before waiting.
+4. ``_wait`` (sync, in the worker) or ``_defer`` (:class:`~airflow_provider_drove.triggers.application.DroveApplicationTrigger`):
+   poll until the true outcome (§9.1), logging one INFO line per poll. Both evaluate the same
+   :func:`~airflow_provider_drove.drove.conditions.evaluate_app`. A SCALE Drove dropped with a 200
+   (§7.5) is resubmitted once the app is idle again; instances that keep failing (e.g. an image
+   that cannot be pulled) fail the wait early with Drove's error text.
+5. ``_finish``: return the final app summary as plain JSON. On failure, timeout or kill the
+   running Drove operation is cancelled (``cancel_on_failure``), and the error says what the app
+   looked like at the end.
+
+The input checks and :class:`DroveApplicationMixin` are shared with the application sensors.
+Importing this module is cheap: the hook (and with it any connection) is built only when a task runs.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import re
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from airflow.providers.common.compat.sdk import BaseOperator, conf
+
+from airflow_provider_drove.drove import operations as ops
+from airflow_provider_drove.drove.conditions import (
+    DEFAULT_MAX_INSTANCE_FAILURES,
+    AppCondition,
+    AppSnapshot,
+    app_state,
+    describe_app,
+)
+from airflow_provider_drove.drove.specs import ApplicationSpec
+from airflow_provider_drove.drove.states import IDLE_APP_STATES, InstanceState
+from airflow_provider_drove.exceptions import (
+    DroveException,
+    DroveInputError,
+    DroveOperationFailedError,
+    DroveTimeoutError,
+)
+from airflow_provider_drove.links.drove import DroveApplicationLink, controller_ui_base
+from airflow_provider_drove.triggers.application import (
+    DEFAULT_DROP_GRACE_SECONDS,
+    DEFAULT_MAX_CONSECUTIVE_ERRORS,
+    AppWaitState,
+    DroveApplicationTrigger,
+    fetch_app_snapshot,
+    poll_sync,
+)
+
+if TYPE_CHECKING:
+    from airflow.providers.common.compat.sdk import Context
+
+    from airflow_provider_drove.drove.models import AppSummary
+    from airflow_provider_drove.hooks.drove import DroveHook
+
+DEFAULT_CONN_ID = "drove_default"
+
+#: §7.3, per operation: the idle states in which Drove accepts it (derived from H2's state table).
+ALLOWED_STATES: dict[str, frozenset[str]] = {
+    op: frozenset(
+        state.value
+        for state, allowed in ops.ALLOWED_OPERATIONS.items()
+        if op in allowed and state in IDLE_APP_STATES
+    )
+    for op in ("SCALE", "START_INSTANCES", "STOP_INSTANCES", "REPLACE_INSTANCES", "SUSPEND", "DESTROY", "RECOVER")
+}
+#: Idle: no operation is running, a new one may be submitted.
+IDLE_STATES = frozenset(s.value for s in IDLE_APP_STATES)
+
+_DYING_STATES = frozenset({"DESTROY_REQUESTED", "DESTROYED", "FAILED"})
+
+#: The wait for another operation to finish before submitting ours.
+IDLE_CONDITION = AppCondition(kind="state", target_states=("RUNNING", "MONITORING"), max_instance_failures=None)
+
+#: How often a dropped operation is resubmitted before the operator gives up.
+MAX_RESUBMITS = 3
+
+_VERBS = {
+    "CREATE": "create",
+    "SCALE": "scale",
+    "START_INSTANCES": "start instances of",
+    "STOP_INSTANCES": "stop instances of",
+    "REPLACE_INSTANCES": "replace instances of",
+    "SUSPEND": "suspend",
+    "DESTROY": "destroy",
+    "RECOVER": "recover",
+    "CANCEL": "cancel the operation of",
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Input checks: rendered template values arrive as strings. Shared with the application sensors.
+# ---------------------------------------------------------------------------------------------
+
+
+def as_count(name: str, value: Any) -> Any:
+    """A count from a rendered template (``"3"`` -> 3); anything else is left for the builders to judge.
+
+    :param name: the parameter name, for errors.
+    :param value: the rendered value.
+    :return: an int when the value is a whole-number string, else the value unchanged.
+    """
+    if isinstance(value, str):
+        text = value.strip()
+        if re.fullmatch(r"[+-]?\d+", text):
+            return int(text)
+        raise DroveInputError(name, f"must be a whole number, got {value!r}")
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def as_seconds(name: str, value: Any, *, allow_none: bool = False) -> float | None:
+    """Seconds from a number, a numeric string or a timedelta; must be positive.
+
+    :param name: the parameter name, for errors.
+    :param value: the value.
+    :param allow_none: accept ``None`` (no limit).
+    :return: the seconds.
+    """
+    if value is None and allow_none:
+        return None
+    if isinstance(value, datetime.timedelta):
+        value = value.total_seconds()
+    elif isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            raise DroveInputError(name, f"must be a number of seconds, got {value!r}") from None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise DroveInputError(name, f"must be a positive number of seconds (or a timedelta), got {value!r}")
+    return float(value)
+
+
+def as_bool(name: str, value: Any) -> bool:
+    """A boolean from a rendered template (``"True"``/``"false"``)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise DroveInputError(name, f"must be True or False, got {value!r}")
+
+
+def check_app_id(value: Any, name: str = "app_id") -> str:
+    """A non-empty app id (``name-version``)."""
+    if not isinstance(value, str) or not value.strip():
+        raise DroveInputError(name, f"must be a non-empty Drove app id such as 'TEST_APP-1', got {value!r}")
+    return value.strip()
+
+
+def check_count(name: str, value: Any, *, maximum: int | None = None, none_ok: bool = False) -> int:
+    """A whole number >= 0 (and <= ``maximum``), from a number or a rendered template.
+
+    :param name: the parameter name, for errors.
+    :param value: the value.
+    :param maximum: the largest value allowed, or ``None`` for no upper bound.
+    :param none_ok: the caller accepts ``None`` too (the error then says so).
+    :return: the count.
+    """
+    value = as_count(name, value)
+    too_big = maximum is not None and isinstance(value, int) and value > maximum
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0 or too_big:
+        bounds = f"0..{maximum}" if maximum is not None else ">= 0"
+        raise DroveInputError(name, f"must be a whole number {bounds}{' or None' if none_ok else ''}, got {value!r}")
+    return value
+
+
+def check_failures(value: Any) -> int | None:
+    """``max_instance_failures``: ``None`` (never fail on them) or a whole number >= 0."""
+    if value is None:
+        return None
+    return check_count("max_instance_failures", value, none_ok=True)
+
+
+def dag_folder(operator: BaseOperator) -> str | None:
+    """The folder of the operator's DAG file (where relative spec paths are read), if known."""
+    dag = operator.dag if operator.has_dag() else None
+    fileloc = getattr(dag, "fileloc", None) if dag is not None else None
+    return os.path.dirname(fileloc) if fileloc else None
+
+
+def load_spec(spec: Any, *, dag_folder: str | None = None, name: str = "spec") -> Any:
+    """Turn the ``spec`` parameter into a dict: a dict as is, JSON text parsed, a path read and parsed.
+
+    :param spec: the rendered parameter.
+    :param dag_folder: where relative paths are looked up.
+    :param name: the parameter name, for errors.
+    :return: the parsed JSON (validated later by the spec parser).
+    :raises DroveInputError: for a missing file or text that is not JSON.
+    """
+    if isinstance(spec, (ApplicationSpec, Mapping)):
+        return spec
+    if isinstance(spec, os.PathLike):
+        spec = os.fspath(spec)
+    if not isinstance(spec, str) or not spec.strip():
+        raise DroveInputError(name, f"must be a dict, JSON text or the path of a JSON file, got {spec!r}")
+    text = spec.strip()
+    if text.startswith("{"):
+        try:
+            return json.loads(text)
+        except ValueError as err:
+            raise DroveInputError(name, f"looks like JSON but does not parse: {err}") from None
+    path = Path(text)
+    if not path.is_absolute() and dag_folder:
+        path = Path(dag_folder) / path
+    if not path.is_file():
+        raise DroveInputError(name, f"spec file {str(path)!r} does not exist")
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        raise DroveInputError(name, f"spec file {str(path)!r} is not valid JSON: {err}") from None
+
+
+def id_list(name: str, text: str, *, allow_empty: bool = False) -> list[str]:
+    """Instance ids from a rendered template: a JSON list, or comma-separated.
+
+    :param name: the parameter name, for errors.
+    :param text: the rendered value.
+    :param allow_empty: accept no ids at all.
+    :return: the ids.
+    """
+    text = text.strip()
+    if text.startswith("["):
+        try:
+            ids = json.loads(text)
+        except ValueError:
+            ids = [s.strip(" '\"") for s in text.strip("[]").split(",")]
+    else:
+        ids = [s.strip() for s in text.split(",")]
+    ids = [i for i in ids if i]
+    if not ids and not allow_empty:
+        raise DroveInputError(name, "must list at least one instance id (e.g. ['AI-58eb1111-...'])")
+    return ids
+
+
+# ---------------------------------------------------------------------------------------------
+# Plans: what to do given the app as it is now. Pure functions of the snapshot and the payload.
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Step:
+    """One Drove request, and the condition that proves it done.
+
+    :param op_type: the wire type (``SCALE``, ...) or ``CANCEL``.
+    :param payload: the operation payload to submit, or ``None`` when ``send`` does the request.
+    :param condition: what the wait after it waits for.
+    :param final: whether this step's outcome ends the operator (DESTROY may SUSPEND first).
+    :param cancellable: whether giving up on the wait should cancel the running operation.
+    :param xcom: extra values to push to XCom before waiting.
+    """
+
+    op_type: str
+    payload: dict[str, Any] | None
+    condition: AppCondition
+    final: bool = True
+    cancellable: bool = True
+    xcom: dict[str, Any] = field(default_factory=dict)
+    send: Callable[[DroveHook], Any] | None = None
+
+
+@dataclass
+class Finished:
+    """Nothing (more) to send: the app is already where it should be.
+
+    :param message: why, for the log.
+    """
+
+    message: str
+
+
+@dataclass
+class Busy:
+    """Another operation runs: wait for the app to be idle first.
+
+    :param message: what the app is doing.
+    """
+
+    message: str
+
+
+@dataclass
+class PlanOptions:
+    """Operator settings the plans need.
+
+    :param max_instance_failures: see :class:`~airflow_provider_drove.drove.conditions.AppCondition`.
+    :param op_spec: the opSpec dict for operations a plan adds (SUSPEND before DESTROY).
+    :param suspend_first: DESTROY: suspend a RUNNING app first.
+    """
+
+    max_instance_failures: int | None = DEFAULT_MAX_INSTANCE_FAILURES
+    op_spec: dict[str, Any] | None = None
+    suspend_first: bool = False
+
+
+def baseline_failure_ids(snapshot: AppSnapshot) -> tuple[str, ...]:
+    """Instance ids already in ``/instances/old``: failures there predate our operation (or wait).
+
+    :param snapshot: the app as read before submitting (or at a sensor's first poke).
+    :return: the ids a condition should not count as new failures.
+    """
+    return tuple(i.instance_id for i in snapshot.old_instances)
+
+
+def not_allowed(app_id: str, app: AppSummary, op_type: str, hint: str) -> DroveOperationFailedError:
+    """The error for an idle app in a state where Drove rejects ``op_type`` (§7.3).
+
+    :param app_id: the app.
+    :param app: its summary.
+    :param op_type: the wire op type.
+    :param hint: what the DAG author can do about it.
+    :return: the exception to raise.
+    """
+    allowed = " or ".join(sorted(ALLOWED_STATES[op_type]))
+    return DroveOperationFailedError(
+        f"Cannot {_VERBS[op_type]} {app_id}: it is {app_state(app)} "
+        f"({app.healthy_instances or 0}/{app.required_instances or 0} healthy), and Drove accepts "
+        f"{op_type} only in {allowed} (drove-api.md §7.3). {hint}"
+    )
+
+
+def plan_operation(
+    app_id: str, snapshot: AppSnapshot, payload: Mapping[str, Any], options: PlanOptions
+) -> Step | Finished:
+    """Decide how to carry out an application operation on an idle app.
+
+    :param app_id: the app.
+    :param snapshot: the app (idle: RUNNING or MONITORING) and its instances, read just now.
+    :param payload: the validated wire payload.
+    :param options: operator settings.
+    :return: the step to run, or :class:`Finished` when nothing needs sending.
+    :raises DroveOperationFailedError: when Drove would reject the operation in this state.
+    """
+    app = snapshot.app
+    assert app is not None
+    op_type = payload["type"]
+    state = app_state(app)
+    required, healthy = app.required_instances or 0, app.healthy_instances or 0
+    known = baseline_failure_ids(snapshot)
+    limit = options.max_instance_failures
+
+    def counts(target: int) -> AppCondition:
+        return AppCondition(
+            kind="counts",
+            required_instances=target,
+            known_failure_ids=known,
+            max_instance_failures=limit,
+            expect_change=True,
+        )
+
+    if op_type == "SCALE":
+        target = payload["requiredInstances"]
+        if required == target == healthy:
+            return Finished(f"{app_id} already has {target}/{target} healthy instances; nothing to scale")
+        return Step(op_type, dict(payload), counts(target))
+    if op_type == "START_INSTANCES":
+        if payload["instances"] == 0:
+            return Finished("instances=0: nothing to start")
+        # Drove turns START_INSTANCES into SCALE(healthy at submit + instances) (§7.2).
+        return Step(op_type, dict(payload), counts(healthy + payload["instances"]))
+    if op_type == "SUSPEND":
+        if state == "MONITORING" and required == 0:
+            return Finished(f"{app_id} is already suspended (MONITORING, 0 instances required)")
+        if state not in ALLOWED_STATES[op_type]:
+            raise not_allowed(
+                app_id, app, op_type, "Scale it to 0 instead (DroveScaleApplicationOperator, required_instances=0)."
+            )
+        return Step(op_type, dict(payload), counts(0))
+    if op_type == "STOP_INSTANCES":
+        if state not in ALLOWED_STATES[op_type]:
+            raise not_allowed(app_id, app, op_type, "It has no running instances to stop.")
+        ids = tuple(payload["instanceIds"])
+        expected = max(0, required - len(ids)) if payload.get("skipRespawn") else None
+        condition = AppCondition(
+            kind="stopped",
+            instance_ids=ids,
+            required_instances=expected,
+            known_failure_ids=known,
+            max_instance_failures=limit,
+            expect_change=True,
+        )
+        return Step(op_type, dict(payload), condition)
+    if op_type == "REPLACE_INSTANCES":
+        if state not in ALLOWED_STATES[op_type]:
+            raise not_allowed(app_id, app, op_type, "It has no running instances; scale it up first.")
+        ids = tuple(payload.get("instanceIds") or ())
+        if not ids:
+            ids = tuple(i.instance_id for i in snapshot.instances if str(i.state) == InstanceState.HEALTHY.value)
+            if not ids:
+                raise DroveOperationFailedError(
+                    f"Cannot replace instances of {app_id}: it has no HEALTHY instance to replace "
+                    f"({describe_app(app_id, snapshot)})."
+                )
+        condition = AppCondition(
+            kind="replaced", instance_ids=ids, known_failure_ids=known, max_instance_failures=limit, expect_change=True
+        )
+        return Step(op_type, dict(payload), condition, xcom={"drove_replaced_instance_ids": list(ids)})
+    if op_type == "DESTROY":
+        if state == "RUNNING":
+            if not options.suspend_first:
+                raise not_allowed(
+                    app_id,
+                    app,
+                    op_type,
+                    "Set suspend_first=True, or suspend it first with DroveSuspendApplicationOperator.",
+                )
+            suspend = ops.suspend(app_id, options.op_spec)
+            return Step("SUSPEND", suspend, counts(0), final=False)
+        return Step(op_type, dict(payload), AppCondition(kind="gone", expect_change=True))
+    if op_type == "RECOVER":
+        return Step(op_type, dict(payload), counts(required))
+    raise DroveInputError("operation.type", f"{op_type!r} is not an application operation this operator can run")
+
+
+# ---------------------------------------------------------------------------------------------
+# The base operator
+# ---------------------------------------------------------------------------------------------
+
+
+class DroveApplicationMixin:
+    """What the application operators and sensors share: the sync hook, built lazily (DAG parsing
+    never touches a connection), the "Drove app" extra link, and the colour in the UI.
+
+    The class using it sets ``drove_conn_id`` in its ``__init__``.
+    """
+
+    drove_conn_id: str
+    operator_extra_links = (DroveApplicationLink(),)
+    ui_color = "#d7eaf8"
+
+    @cached_property
+    def hook(self) -> DroveHook:
+        """The sync Drove hook for ``drove_conn_id``."""
+        from airflow_provider_drove.hooks.drove import DroveHook
+
+        return DroveHook(drove_conn_id=self.drove_conn_id)
+
+    def _persist_app_link(self, context: Context, app_id: str) -> None:
+        """Store the controller UI base so the "Drove app" link points at ``app_id``."""
+        DroveApplicationLink.persist(context, controller_ui_base(self.hook), drove_app_id=app_id)
+
+
+class DroveApplicationBaseOperator(DroveApplicationMixin, BaseOperator):
+    """Common flow of the application operators; subclasses implement ``_validate`` and ``_plan``.
+
+    :param app_id: the Drove app id (``name-version``, e.g. ``TEST_APP-1``). Templated.
+    :param drove_conn_id: the Drove connection.
+    :param op_timeout: Drove's ``opSpec.timeout``: how long Drove waits for each instance to start
+        or stop (a Drove duration such as ``"5m"``). Templated.
+    :param parallelism: Drove's ``opSpec.parallelism``: instances started/stopped at a time (1..512). Templated.
+    :param wait_for_completion: wait for the outcome (default); otherwise return right after submitting.
+    :param wait_for_idle: when another operation runs on the app, wait for it (within ``timeout``);
+        ``False`` fails instead.
+    :param poll_interval: seconds between polls.
+    :param timeout: seconds the whole operator may wait (for the app to be idle, then for the outcome).
+    :param max_instance_failures: new instance failures tolerated before failing early (``None``: never).
+    :param cancel_on_failure: cancel the running Drove operation on timeout, on early failure and
+        when the task is killed.
+    :param deferrable: wait in the triggerer instead of the worker.
+    """
+
+    template_fields: Sequence[str] = ("app_id", "op_timeout", "parallelism")
+    #: the wire operation type the operator sends (for messages)
+    op_type = ""
+
+    def __init__(
+        self,
+        *,
+        app_id: str | None = None,
+        drove_conn_id: str = DEFAULT_CONN_ID,
+        op_timeout: str | int | datetime.timedelta = "5m",
+        parallelism: int | str = 1,
+        wait_for_completion: bool = True,
+        wait_for_idle: bool = True,
+        poll_interval: float = 10.0,
+        timeout: float | datetime.timedelta = 3600.0,
+        max_instance_failures: int | None = DEFAULT_MAX_INSTANCE_FAILURES,
+        cancel_on_failure: bool = True,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.app_id = app_id
+        self.drove_conn_id = drove_conn_id
+        self.op_timeout = op_timeout
+        self.parallelism = parallelism
+        self.wait_for_completion = wait_for_completion
+        self.wait_for_idle = wait_for_idle
+        self.poll_interval = poll_interval
+        self.timeout = timeout
+        self.max_instance_failures = max_instance_failures
+        self.cancel_on_failure = cancel_on_failure
+        self.deferrable = deferrable
+        self._live_app_id: str | None = None
+
+    # ---- inputs ------------------------------------------------------------------------------
+
+    def _prepare(self, context: Context) -> None:
+        """Check every rendered parameter (at each start and resume; no request is sent before)."""
+        self._context = context
+        self._validate_common()
+        self._validate()
+
+    def _validate_common(self) -> None:
+        """Check the rendered common parameters (no request is sent before this passes)."""
+        self._poll = as_seconds("poll_interval", self.poll_interval)
+        self._timeout = as_seconds("timeout", self.timeout)
+        self._max_failures = check_failures(self.max_instance_failures)
+        for name in ("wait_for_completion", "wait_for_idle", "cancel_on_failure"):
+            setattr(self, name, as_bool(name, getattr(self, name)))
+        op_timeout = self.op_timeout
+        if isinstance(op_timeout, datetime.timedelta):
+            op_timeout = int(op_timeout.total_seconds())
+        self._op_spec = ops.OpSpec.coerce(
+            {"timeout": op_timeout, "parallelism": as_count("parallelism", self.parallelism)}, field="op_spec"
+        ).to_wire()
+
+    def _validate(self) -> None:
+        """Check the rendered parameters and build ``self._payload``; raise DroveInputError."""
+        raise NotImplementedError
+
+    def _plan(self, snapshot: AppSnapshot) -> Step | Finished:
+        """What to do with the (idle) app; see :func:`plan_operation`."""
+        return plan_operation(self._app_id, snapshot, self._payload, self._plan_options())
+
+    def _plan_options(self) -> PlanOptions:
+        return PlanOptions(max_instance_failures=self._max_failures, op_spec=self._op_spec)
+
+    def _result(self, app_json: dict[str, Any] | None) -> Any:
+        """The XCom return value: the final app summary in Drove's wire JSON."""
+        return app_json
+
+    # ---- the flow ----------------------------------------------------------------------------
+
+    def execute(self, context: Context) -> Any:
+        """Validate, check the app, submit, wait (or defer), and return the final app summary."""
+        self._prepare(context)
+        deadline = time.time() + self._timeout
+        self._persist_app_link(context, self._app_id)
+        return self._run(context, deadline, resubmits=0)
+
+    def execute_complete(
+        self,
+        context: Context,
+        event: dict[str, Any],
+        phase: str = "final",
+        deadline: float | None = None,
+        resubmits: int = 0,
+    ) -> Any:
+        """Resume after the trigger fired: finish, go on with the next step, or fail.
+
+        :param event: the trigger's payload.
+        :param phase: ``idle`` (waited for another operation), ``step`` (an intermediate step) or ``final``.
+        :param deadline: the operator's wall-clock deadline.
+        :param resubmits: how many times a dropped operation was already resubmitted.
+        """
+        self._prepare(context)
+        # The flow position travels in the event too: dag.test() drops defer(kwargs=...).
+        resume = event.get("resume") or {}
+        phase = resume.get("phase", phase)
+        deadline = resume.get("deadline", deadline)
+        resubmits = resume.get("resubmits", resubmits)
+        if deadline is None:
+            deadline = time.time() + self._timeout
+        if phase != "idle" and resume.get("cancellable", True):
+            self._live_app_id = self._app_id
+        outcome = self._after_wait(context, event, phase, resubmits)
+        if isinstance(outcome, _Again):
+            return self._run(context, deadline, outcome.resubmits)
+        return outcome.value
+
+    def _run(self, context: Context, deadline: float, resubmits: int) -> Any:
+        while True:
+            snapshot = fetch_app_snapshot(self.hook, self._app_id)
+            decision = self._decide(snapshot)
+            if isinstance(decision, Finished):
+                self.log.info("%s", decision.message)
+                return self._finish(_app_json(snapshot))
+            if isinstance(decision, Busy):
+                if not self.wait_for_idle:
+                    raise DroveOperationFailedError(
+                        f"Cannot {_VERBS.get(self.op_type, 'change')} {self._app_id} now: {decision.message}. "
+                        "Set wait_for_idle=True to wait for that operation, or retry later."
+                    )
+                self.log.info("Waiting for the running operation to finish first: %s", decision.message)
+                outcome = self._await(context, IDLE_CONDITION, "idle", deadline, resubmits)
+            else:
+                self._submit(context, decision)
+                if not self.wait_for_completion and decision.final:
+                    self._live_app_id = None
+                    return self._finish(self._read_app_json())
+                phase = "final" if decision.final else "step"
+                outcome = self._await(context, decision.condition, phase, deadline, resubmits)
+            if isinstance(outcome, _Again):
+                resubmits = outcome.resubmits
+                continue
+            return outcome.value
+
+    def _decide(self, snapshot: AppSnapshot) -> Step | Finished | Busy:
+        """The pre-check: fail on a missing or dying app, wait while busy, else plan."""
+        app = snapshot.app
+        if app is None:
+            return self._missing()
+        state = app_state(app)
+        if state in _DYING_STATES:
+            raise DroveOperationFailedError(
+                f"Cannot {_VERBS.get(self.op_type, 'change')} {self._app_id}: it is {state} (being destroyed)."
+            )
+        if state not in IDLE_STATES:  # not RUNNING/MONITORING: an operation is under way
+            what = state or "(no state reported: the leader has no state machine for it yet)"
+            return Busy(f"{describe_app(self._app_id, snapshot)}; another operation is running ({what})")
+        return self._plan(snapshot)
+
+    def _missing(self) -> Step | Finished:
+        raise DroveOperationFailedError(
+            f"Cannot {_VERBS.get(self.op_type, 'change')} {self._app_id}: Drove has no app with this id. "
+            "Check app_id (Drove app ids are name-version, e.g. TEST_APP-1), or create the app first "
+            "(DroveCreateApplicationOperator)."
+        )
+
+    def _submit(self, context: Context, step: Step) -> None:
+        ti = context["ti"]
+        for key, value in step.xcom.items():
+            ti.xcom_push(key=key, value=value)
+        self.log.info("Submitting %s for %s", step.op_type, self._app_id)
+        if step.send is not None:
+            step.send(self.hook)
+        else:
+            self._send_payload(dict(step.payload or {}))
+        self._live_app_id = self._app_id if step.cancellable else None
+        self._step = step
+
+    def _send_payload(self, payload: dict[str, Any]) -> str:
+        """Submit one operation payload (a seam for tests that simulate a racing client)."""
+        return self.hook.submit_operation(payload)
+
+    def _await(self, context: Context, condition: AppCondition, phase: str, deadline: float, resubmits: int) -> Any:
+        """Wait for ``condition``: deferred to the triggerer, or in the worker; then judge the outcome."""
+        if self.deferrable:
+            self._defer(condition, phase, deadline, resubmits)
+        return self._after_wait(context, self._wait(condition, deadline), phase, resubmits)
+
+    def _defer(self, condition: AppCondition, phase: str, deadline: float, resubmits: int) -> NoReturn:
+        """Hand the wait to :class:`DroveApplicationTrigger`; ``execute_complete`` resumes the flow."""
+        cancellable = phase != "idle" and getattr(self, "_step", None) is not None and self._step.cancellable
+        self.defer(
+            trigger=DroveApplicationTrigger(
+                app_id=self._app_id,
+                condition=condition.to_json(),
+                drove_conn_id=self.drove_conn_id,
+                poll_interval=self._poll,
+                deadline=deadline,
+                max_consecutive_errors=DEFAULT_MAX_CONSECUTIVE_ERRORS,
+                cancel_on_kill=self.cancel_on_failure and cancellable,
+                drop_grace=DEFAULT_DROP_GRACE_SECONDS,
+                resume={"phase": phase, "deadline": deadline, "resubmits": resubmits, "cancellable": cancellable},
+            ),
+            method_name="execute_complete",
+            kwargs={"phase": phase, "deadline": deadline, "resubmits": resubmits},
+        )
+
+    def _wait(self, condition: AppCondition, deadline: float) -> dict[str, Any]:
+        """Poll in the worker until the wait ends (the sync twin of the trigger).
+
+        :return: the event payload, shaped as the trigger's.
+        """
+        state = AppWaitState(self._app_id, condition)
+        return poll_sync(
+            lambda: state.step(fetch_app_snapshot(self.hook, self._app_id)),
+            poll_interval=self._poll,
+            deadline=deadline,
+            log=self.log,
+            timeout_payload=state.timeout_payload,
+        )
+
+    def _after_wait(self, context: Context, event: Mapping[str, Any], phase: str, resubmits: int) -> Any:
+        status = event.get("status")
+        message = str(event.get("message", ""))
+        if status == "done":
+            if phase == "final":
+                self.log.info("Done: %s", message)
+                self._live_app_id = None
+                return _Value(self._finish(event.get("app")))
+            return _Again(resubmits)
+        if status == "dropped" and phase != "idle":
+            if resubmits >= MAX_RESUBMITS:
+                self._live_app_id = None
+                raise DroveOperationFailedError(
+                    f"Drove accepted but dropped the operation {resubmits + 1} times (another operation kept "
+                    f"the app busy, drove-api.md §7.5); giving up. At the end: {message}"
+                )
+            self.log.warning("Drove dropped the operation (§7.5); resubmitting once the app is idle: %s", message)
+            return _Again(resubmits + 1)
+        self._give_up(phase, status, message)
+
+    def _give_up(self, phase: str, status: Any, message: str) -> None:
+        cancel_note = ""
+        if phase != "idle" and self._live_app_id and self.cancel_on_failure and status != "done":
+            cancel_note = "; " + self._cancel_live_operation()
+        self._live_app_id = None
+        what = "waiting for the running operation to finish" if phase == "idle" else f"{self.op_type or 'operation'}"
+        text = f"{self._app_id}: {what} did not succeed: {message}{cancel_note}"
+        if status == "timeout":
+            raise DroveTimeoutError(text)
+        raise DroveOperationFailedError(text)
+
+    def _cancel_live_operation(self) -> str:
+        app_id = self._live_app_id
+        self._live_app_id = None
+        if not app_id:
+            return "nothing to cancel"
+        try:
+            accepted = self.hook.cancel_operation(app_id)
+        except DroveException as err:
+            return f"could not cancel the running operation: {err}"
+        if accepted:
+            self.log.warning("Cancelled the running Drove operation of %s", app_id)
+            return "cancelled the running Drove operation"
+        return "Drove had no operation to cancel"
+
+    def _read_app_json(self) -> dict[str, Any] | None:
+        return _app_json(fetch_app_snapshot(self.hook, self._app_id))
+
+    def _finish(self, app_json: dict[str, Any] | None) -> Any:
+        """The operator's return value from the final app summary (see ``_result``)."""
+        return self._result(app_json)
+
+    def on_kill(self) -> None:
+        """The task was killed or marked failed: cancel the running Drove operation (``cancel_on_failure``)."""
+        if self._live_app_id and self.cancel_on_failure:
+            self.log.warning("Task killed: %s", self._cancel_live_operation())
+
+
+@dataclass
+class _Again:
+    """Go round the flow again (next step, or resubmit after a dropped op)."""
+
+    resubmits: int
+
+
+@dataclass
+class _Value:
+    """The flow ended: the operator returns ``value``."""
+
+    value: Any
+
+
+def _app_json(snapshot: AppSnapshot) -> dict[str, Any] | None:
+    """The snapshot's app summary in Drove's wire JSON, or ``None`` when the app does not exist."""
+    return snapshot.app.to_json() if snapshot.app is not None else None
+
+
