@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import (
@@ -28,13 +27,14 @@ from airflow_provider_drove.drove.conditions import (
     failures_before_window,
     state_condition,
 )
-from airflow_provider_drove.exceptions import DroveInputError, DroveOperationFailedError
-from airflow_provider_drove.links.drove import DroveApplicationLink, controller_ui_base
-from airflow_provider_drove.operators.application import (
+from airflow_provider_drove.exceptions import DroveOperationFailedError
+from airflow_provider_drove.operators.base import (
     DEFAULT_CONN_ID,
-    as_count,
+    DroveApplicationMixin,
     as_seconds,
+    baseline_failure_ids,
     check_app_id,
+    check_count,
     check_failures,
 )
 from airflow_provider_drove.triggers.application import (
@@ -48,14 +48,12 @@ from airflow_provider_drove.triggers.application import (
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
-    from airflow_provider_drove.hooks.drove import DroveHook
-
 #: Reschedule mode: instance failures this many seconds (Drove's clock) before the newest
 #: timestamp Drove reports still count.
 DEFAULT_FAILURE_WINDOW_SECONDS = 600.0
 
 
-class DroveApplicationBaseSensor(BaseSensorOperator):
+class DroveApplicationBaseSensor(DroveApplicationMixin, BaseSensorOperator):
     """Common part of the app sensors; subclasses build the :class:`AppCondition` in ``_condition``.
 
     :param app_id: the Drove app id (``name-version``). Templated.
@@ -69,8 +67,6 @@ class DroveApplicationBaseSensor(BaseSensorOperator):
     """
 
     template_fields: Sequence[str] = ("app_id",)
-    operator_extra_links = (DroveApplicationLink(),)
-    ui_color = "#d7eaf8"
 
     def __init__(
         self,
@@ -91,13 +87,6 @@ class DroveApplicationBaseSensor(BaseSensorOperator):
         self._known_failures: tuple[str, ...] | None = None
         self._linked = False
 
-    @cached_property
-    def hook(self) -> DroveHook:
-        """The sync Drove hook (built lazily)."""
-        from airflow_provider_drove.hooks.drove import DroveHook
-
-        return DroveHook(drove_conn_id=self.drove_conn_id)
-
     def _condition(self) -> AppCondition:
         raise NotImplementedError
 
@@ -116,12 +105,12 @@ class DroveApplicationBaseSensor(BaseSensorOperator):
             window = as_seconds("failure_window", self.failure_window)
             return failures_before_window(snapshot, window or DEFAULT_FAILURE_WINDOW_SECONDS)
         if self._known_failures is None:
-            self._known_failures = tuple(i.instance_id for i in snapshot.old_instances)
+            self._known_failures = baseline_failure_ids(snapshot)
         return self._known_failures
 
     def _link(self, context: Context) -> None:
         if not self._linked:
-            DroveApplicationLink.persist(context, controller_ui_base(self.hook), drove_app_id=self._app_id)
+            self._persist_app_link(context, self._app_id)
             self._linked = True
 
     def _fail(self, message: str, *, timed_out: bool = False) -> None:
@@ -210,9 +199,7 @@ class DroveApplicationHealthySensor(DroveApplicationBaseSensor):
     def _condition(self) -> AppCondition:
         minimum = self.min_healthy_instances
         if minimum is not None:
-            minimum = as_count("min_healthy_instances", minimum)
-            if isinstance(minimum, bool) or not isinstance(minimum, int) or not 0 <= minimum <= 2048:
-                raise DroveInputError("min_healthy_instances", f"must be a whole number 0..2048, got {minimum!r}")
+            minimum = check_count("min_healthy_instances", minimum, maximum=2048)
         return AppCondition(kind="healthy", min_healthy_instances=minimum, max_instance_failures=self._max_failures)
 
 
