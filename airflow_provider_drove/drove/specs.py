@@ -78,6 +78,7 @@ __all__ = [
     "check_task_spec",
     "echo_spec",
     "echo_value",
+    "image_reference_problem",
     "load_json_body",
     "parse_application_spec",
     "parse_task_spec",
@@ -605,8 +606,18 @@ def _server_failures(data: Mapping[str, Any], kind: str) -> list[Problem]:
     return out
 
 
-def common_spec_checks(data: Mapping[str, Any], options: SpecCheckOptions, what: str) -> list[Problem]:
-    """The §3.2 spec checks shared by apps and tasks (``what`` is ``"apps"`` or ``"tasks"``)."""
+def common_spec_checks(
+    data: Mapping[str, Any], options: SpecCheckOptions, what: str, *, provider_checks: bool = True
+) -> list[Problem]:
+    """The §3.2 spec checks shared by apps and tasks, then the provider's own (:func:`provider_spec_checks`).
+
+    :param data: the spec, after bean validation.
+    :param options: controller options that change the checks.
+    :param what: ``"apps"`` or ``"tasks"``, as Drove's messages name them.
+    :param provider_checks: False to leave out the provider's own checks (:func:`app_spec_checks`
+        runs them last, after the app-only checks, so a spec's problems are named in that order).
+    :return: the problems found, in Drove's order.
+    """
     problems: list[Problem] = []
     types = {r.get("type") for r in data.get("resources") or [] if r}
     if "CPU" not in types:
@@ -651,6 +662,8 @@ def common_spec_checks(data: Mapping[str, Any], options: SpecCheckOptions, what:
                 f'LOCAL placement is only for local services; use e.g. {{"type": "ANY"}} for {what}',
             )
         )
+    if provider_checks:
+        problems.extend(provider_spec_checks(data))
     return problems
 
 
@@ -673,7 +686,7 @@ def app_spec_checks(data: Mapping[str, Any], options: SpecCheckOptions) -> list[
         if mode["type"] == "HTTP" and "protocol" not in mode:
             problems.append(Problem("provider", f"{check}.mode.protocol", "protocol is required",
                                     "is required: the executor needs it; add 'HTTP' or 'HTTPS'"))  # fmt: skip
-    problems.extend(common_spec_checks(data, options, "apps"))
+    problems.extend(common_spec_checks(data, options, "apps", provider_checks=False))
     exposure = data.get("exposureSpec")
     if exposure and exposure.get("portName") not in names:
         port = exposure.get("portName")
@@ -689,12 +702,55 @@ def app_spec_checks(data: Mapping[str, Any], options: SpecCheckOptions) -> list[
         if hook and hook["type"] == "HTTP" and hook.get("portName") not in names:
             problems.append(Problem("provider", f"preShutdown.hooks[{i}].portName", "invalid hook port",
                                     f"{hook.get('portName')!r} is not an exposed port; use one of {names}"))  # fmt: skip
+    problems.extend(provider_spec_checks(data))
+    return problems
+
+
+#: the amount each resource type asks for, and how to write a sound one
+_RESOURCE_AMOUNTS: dict[str, tuple[str, str]] = {
+    "CPU": ("count", '{"type": "CPU", "count": 1}'),
+    "MEMORY": ("sizeInMB", '{"type": "MEMORY", "sizeInMB": 128}'),
+}
+
+
+def image_reference_problem(url: str) -> str | None:
+    """What makes ``url`` unusable as a Docker image reference, with the fix; None when it looks sound.
+
+    Drove only requires ``executable.url`` to be non-empty (§10.1); an image reference with
+    whitespace or a URL scheme passes, and then fails the pull on the executor (PROVISIONING_FAILED).
+
+    :param url: the image reference, e.g. ``ghcr.io/org/image:tag``.
+    :return: the problem and its fix, or None.
+    """
+    if any(c.isspace() for c in url):
+        return f"{url!r} is not a Docker image reference: remove the whitespace, e.g. 'ghcr.io/org/image:tag'"
+    if "://" in url:
+        return f"{url!r} is not a Docker image reference: drop the scheme, e.g. 'ghcr.io/org/image:tag'"
+    return None
+
+
+def provider_spec_checks(data: Mapping[str, Any]) -> list[Problem]:
+    """Values Drove accepts but that cannot work, refused by the provider face only (kind ``"provider"``).
+
+    Drove does not range-check resources (§10.1) nor parse the image reference: it takes a CPU count
+    or a memory size below 1, and an image URL with whitespace or a scheme, whose pull then fails.
+    The emulator face (:func:`check_application_spec`, :func:`check_task_spec`) ignores these.
+
+    :param data: the spec, after bean validation.
+    :return: the problems found.
+    """
+    problems: list[Problem] = []
+    url = (data.get("executable") or {}).get("url")
+    problem = image_reference_problem(url) if isinstance(url, str) else None
+    if problem is not None:
+        problems.append(Problem("provider", "executable.url", "bad image reference", problem))
     for i, resource in enumerate(data.get("resources") or []):
-        amount = resource and (resource.get("count") if resource["type"] == "CPU" else resource.get("sizeInMB"))
-        if resource and amount is not None and amount < 1:
-            key = "count" if resource["type"] == "CPU" else "sizeInMB"
+        key, example = _RESOURCE_AMOUNTS.get(str((resource or {}).get("type")), ("", ""))
+        amount = resource.get(key) if key else None
+        if amount is not None and amount < 1:
             problems.append(Problem("provider", f"resources[{i}].{key}", "non-positive resource",
-                                    f"must be at least 1, got {amount}"))  # fmt: skip
+                                    f"must be at least 1, got {amount} (Drove does not range-check resources "
+                                    f"and would accept it); e.g. {example}"))  # fmt: skip
     return problems
 
 

@@ -516,6 +516,12 @@ APP_INPUT_CASES = [
     ({"healthcheck.attempts": 0}, "spec.healthcheck.attempts", ["at least 1", "1..100"]),
     ({"resources": [{"type": "CPU", "count": 1}]}, "spec.resources", ["MEMORY", "sizeInMB"]),
     ({"resources": [{"type": "CPU", "count": 0}, {"type": "MEMORY", "sizeInMB": 128}]}, "spec.resources[0].count", ["at least 1"]),
+    ({"resources[1].sizeInMB": 0}, "spec.resources[1].sizeInMB", ["at least 1, got 0", '"sizeInMB": 128']),
+    ({"resources[1].sizeInMB": -512}, "spec.resources[1].sizeInMB", ["at least 1, got -512", "range-check"]),
+    ({"resources[0].count": -1}, "spec.resources[0].count", ["at least 1, got -1", '"count": 1']),
+    ({"executable.url": "ghcr.io/x/y latest"}, "spec.executable.url", ["not a Docker image reference", "whitespace"]),
+    ({"executable.url": " ghcr.io/x/y"}, "spec.executable.url", ["whitespace", "'ghcr.io/org/image:tag'"]),
+    ({"executable.url": "https://ghcr.io/x/y"}, "spec.executable.url", ["not a Docker image reference", "scheme"]),
     ({"exposureSpec": {"vhost": "v", "portName": "web", "mode": "ALL"}}, "spec.exposureSpec.portName", ["'web'", "main"]),
     ({"preShutdown": {"hooks": [dict(HTTP_MODE, portName="admin")]}}, "spec.preShutdown.hooks[0].portName", ["'admin'"]),
     ({"devices": [{"type": "DIRECT", "pathOnHost": "/dev/x"}]}, "spec.devices", ["disabled", "remove"]),
@@ -566,10 +572,32 @@ def test_provider_rejects_non_dict_specs(bad):
         parse_task_spec(bad)
 
 
-def test_provider_only_problems_do_not_fail_the_emulator_face():
-    # Drove accepts an HTTP check without protocol (the executor then fails): the provider refuses it
-    data = mutate(APP, {"healthcheck.mode.protocol": DELETE})
+# values real Drove accepts (it does not range-check resources or parse the image, §10.1) but that
+# cannot work: the provider face refuses them, the emulator face must keep accepting them
+PROVIDER_ONLY_CHANGES = [
+    {"healthcheck.mode.protocol": DELETE},  # an HTTP check without protocol: the executor then fails
+    {"resources[0].count": 0},
+    {"resources[1].sizeInMB": 0},
+    {"resources[1].sizeInMB": -1},
+    {"executable.url": "ghcr.io/x/y latest"},
+    {"executable.url": "   "},
+    {"executable.url": "docker://ghcr.io/x/y"},
+]
+
+
+@pytest.mark.parametrize("changes", PROVIDER_ONLY_CHANGES, ids=lambda v: None)
+def test_provider_only_problems_do_not_fail_the_emulator_face(changes):
+    from airflow_provider_drove.exceptions import DroveInputError
+
+    data = mutate(APP, changes)
     check_application_spec(data)
+    with pytest.raises(DroveInputError):
+        parse_application_spec(data)
+    if "healthcheck.mode.protocol" not in changes:  # tasks have no checks
+        task = mutate(TASK, changes)
+        check_task_spec(task)
+        with pytest.raises(DroveInputError):
+            parse_task_spec(task)
 
 
 def test_parse_returns_an_existing_spec_unchanged():
@@ -683,17 +711,32 @@ def test_task_spec_ignores_app_only_fields():
     assert "exposedPorts" not in spec.to_wire()
 
 
-@pytest.mark.parametrize(("changes", "field"), [
-    ({"taskId": "run 1"}, "spec.taskId"),
-    ({"placementPolicy": DELETE}, "spec.placementPolicy"),
-    ({"resources": [{"type": "MEMORY", "sizeInMB": 1}]}, "spec.resources"),
-])  # fmt: skip
-def test_task_spec_input_errors(changes, field):
+# (changes to TASK, field, words the problem must contain)
+TASK_INPUT_CASES = [
+    ({"taskId": "run 1"}, "spec.taskId", ["letters, digits"]),
+    ({"placementPolicy": DELETE}, "spec.placementPolicy", ['{"type": "ANY"}']),
+    ({"resources": [{"type": "MEMORY", "sizeInMB": 1}]}, "spec.resources", ['"type": "CPU"']),
+    ({"resources[0].count": 0}, "spec.resources[0].count", ["at least 1, got 0", '"count": 1']),
+    ({"resources[1].sizeInMB": 0}, "spec.resources[1].sizeInMB", ["at least 1, got 0", '"sizeInMB": 128']),
+    ({"resources[1].sizeInMB": -64}, "spec.resources[1].sizeInMB", ["at least 1, got -64"]),
+    ({"executable.url": "ghcr.io/appform-io/test-task\t"}, "spec.executable.url", ["not a Docker image reference", "whitespace"]),
+    ({"executable.url": "ghcr.io/x y:1"}, "spec.executable.url", ["whitespace", "'ghcr.io/org/image:tag'"]),
+    ({"executable.url": "http://ghcr.io/x"}, "spec.executable.url", ["scheme"]),
+    # a spec with a Drove error and a provider one: Drove's is named first, the other follows
+    ({"resources[0].count": 0, "placementPolicy": {"type": "LOCAL"}}, "spec.placementPolicy",
+     ["LOCAL", "also: spec.resources[0].count: must be at least 1"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("changes", "field", "words"), TASK_INPUT_CASES, ids=lambda v: None)
+def test_task_spec_input_errors(changes, field, words):
     from airflow_provider_drove.exceptions import DroveInputError
 
     with pytest.raises(DroveInputError) as info:
         parse_task_spec(mutate(TASK, changes))
     assert info.value.field == field
+    for word in words:
+        assert word in info.value.problem
 
 
 # ---- comparing a desired spec with what Drove has -------------------------------------------------------
