@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import BaseOperator, conf
 
 from airflow_provider_drove.drove.operations import OpSpec
-from airflow_provider_drove.drove.specs import TaskSpec, parse_task_spec
+from airflow_provider_drove.drove.specs import TaskSpec, image_reference_problem, parse_task_spec
 from airflow_provider_drove.drove.task_conditions import pending_grace_seconds, task_label
 from airflow_provider_drove.exceptions import (
     DroveException,
@@ -127,12 +127,12 @@ def _positive_int(value: Any, field: str) -> int:
 
 
 def _check_image(value: Any, field: str) -> None:
+    """The short form's ``image``, checked as ``parse_task_spec`` checks ``executable.url``, but named ``image``."""
     if not isinstance(value, str) or not value.strip():
         raise DroveInputError(field, f"must name a Docker image, e.g. 'ghcr.io/org/image:tag', got {value!r}")
-    if any(c.isspace() for c in value) or "://" in value:
-        raise DroveInputError(
-            field, f"{value!r} is not a Docker image reference (no scheme, no spaces), e.g. 'ghcr.io/org/image:tag'"
-        )
+    problem = image_reference_problem(value)
+    if problem is not None:
+        raise DroveInputError(field, problem)
 
 
 def _split_args(value: Any) -> list[str]:
@@ -145,14 +145,6 @@ def _split_args(value: Any) -> list[str]:
     if isinstance(value, (list, tuple)) and all(isinstance(a, (str, int, float)) for a in value):
         return [str(a) for a in value]
     raise DroveInputError("args", f"must be a list of strings or one command-line string, got {value!r}")
-
-
-def _check_resources(spec: Mapping[str, Any], prefix: str) -> None:
-    """Drove does not range-check resources (§10.1); a zero or negative value only fails later."""
-    for i, resource in enumerate(spec.get("resources") or []):
-        key = {"CPU": "count", "MEMORY": "sizeInMB"}.get(str(resource.get("type")))
-        if key is not None:
-            _positive_int(resource.get(key), f"{prefix}.resources[{i}].{key}")
 
 
 class DroveRunTaskOperator(BaseOperator):
@@ -334,10 +326,8 @@ class DroveRunTaskOperator(BaseOperator):
             data["taskId"] = derive_drove_task_id(
                 self.dag_id, self.task_id, context["run_id"], int(ti.try_number), int(getattr(ti, "map_index", -1))
             )
+        # parse_task_spec also refuses what Drove accepts but cannot run (a bad image reference, resources below 1)
         spec = parse_task_spec(data, field=field)
-        # Drove accepts these, and the task then fails on the executor: catch them now.
-        _check_image(spec.executable_url, f"{field}.executable.url")
-        _check_resources(spec.to_wire(), field)
         if self.timeout is not None:
             self._timeout_seconds()  # a bad timeout fails before the task exists
         return spec, OpSpec.coerce(self.op_spec, field="op_spec")

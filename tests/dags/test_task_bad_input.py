@@ -55,6 +55,18 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
         "task_spec.resources[0].count",
         "at least 1",
     ),
+    (
+        "spec with zero memory",
+        {"task_spec": {**GOOD_SPEC, "resources": [{"type": "CPU", "count": 1}, {"type": "MEMORY", "sizeInMB": 0}]}},
+        "task_spec.resources[1].sizeInMB",
+        "at least 1, got 0",
+    ),
+    (
+        "spec image with spaces",
+        {"task_spec": {**GOOD_SPEC, "executable": {**GOOD_SPEC["executable"], "url": "ghcr.io/x/y latest"}}},
+        "task_spec.executable.url",
+        "is not a Docker image reference",
+    ),
     ("spec with bad id", {"task_spec": {**GOOD_SPEC, "taskId": "a/b"}}, "task_spec.taskId", ""),
     ("spec not json", {"task_spec": "{not json"}, "task_spec", "is not valid JSON"),
     ("spec file missing", {"task_spec": "/nonexistent/task.json"}, "task_spec", "neither a TaskSpec JSON object nor an existing file"),
