@@ -6,7 +6,8 @@ that loop twice, as twins over one definition of the rules:
 * :func:`poll_sync` drives an operator's synchronous wait and
   :meth:`DrovePollingTrigger.run` the deferred one. Both: a wall-clock deadline; a sleep after
   every poll, including after an error; at most ``max_consecutive_errors`` transient errors in a
-  row (:data:`TRANSIENT_ERRORS`) before giving up; any other error ends the wait at once.
+  row (:data:`TRANSIENT_ERRORS`) before giving up; any other error ends the wait at once. Those
+  rules are written once (``_PollRules``); the twins differ only in how they poll and sleep.
 * :class:`DrovePollingTrigger` is the reusable base (the task trigger builds on it too):
   subclasses implement :meth:`~DrovePollingTrigger.poll` and :meth:`~DrovePollingTrigger.serialize`.
   It yields exactly one event and returns.
@@ -88,6 +89,57 @@ async def _close(hook: Any) -> None:
             pass
 
 
+class _PollRules:
+    """The rules both twin loops follow around each poll: the error budget, the deadline, the pause.
+
+    :func:`poll_sync` and :meth:`DrovePollingTrigger.run` differ only in how they poll and sleep;
+    what counts, what is logged and when to stop is decided here, once.
+
+    :param poll_interval: seconds between polls (also after errors).
+    :param deadline: epoch seconds after which the wait gives up, or ``None`` for no limit.
+    :param max_errors: transient errors in a row tolerated before giving up.
+    :param log: where the INFO progress line and the error warnings go.
+    """
+
+    def __init__(self, *, poll_interval: float, deadline: float | None, max_errors: int, log: Any) -> None:
+        self.poll_interval = poll_interval
+        self.deadline = deadline
+        self.max_errors = max_errors
+        self.log = log
+        self.errors = 0
+        self.last_message = "no answer from Drove yet"
+
+    def answered(self, result: PollResult) -> dict[str, Any] | None:
+        """A poll got an answer: reset the error count, log the progress line.
+
+        :return: the payload that ends the wait, or ``None`` to keep waiting.
+        """
+        self.errors = 0
+        self.last_message = result.message
+        self.log.info("%s", result.message)
+        return result.payload
+
+    def failed(self, err: BaseException) -> str | None:
+        """A poll hit a transient error: count it.
+
+        :return: why the wait gives up once the budget is spent, else ``None``.
+        """
+        self.errors += 1
+        self.log.warning("Drove did not answer (%d/%d in a row): %s", self.errors, self.max_errors, err)
+        if self.errors > self.max_errors:
+            return f"gave up after {self.errors} failed polls in a row: {err}; last seen: {self.last_message}"
+        return None
+
+    def pause(self) -> float | None:
+        """Seconds to sleep before the next poll (never past the deadline), or ``None`` once it passed."""
+        now = _now()
+        if self.deadline is None:
+            return self.poll_interval
+        if now >= self.deadline:
+            return None
+        return max(0.0, min(self.poll_interval, self.deadline - now))
+
+
 def poll_sync(
     step: Callable[[], PollResult],
     *,
@@ -109,29 +161,21 @@ def poll_sync(
     :param sleep: the sleep function (tests may replace it).
     :return: the final payload (``status`` done/failed/dropped/timeout/error).
     """
-    errors = 0
-    last_message = "no answer from Drove yet"
+    rules = _PollRules(poll_interval=poll_interval, deadline=deadline, max_errors=max_consecutive_errors, log=log)
     while True:
         try:
             result = step()
         except TRANSIENT_ERRORS as err:
-            errors += 1
-            log.warning("Drove did not answer (%d/%d in a row): %s", errors, max_consecutive_errors, err)
-            if errors > max_consecutive_errors:
-                return {
-                    "status": "error",
-                    "message": f"gave up after {errors} failed polls in a row: {err}; last seen: {last_message}",
-                }
+            give_up = rules.failed(err)
+            if give_up is not None:
+                return {"status": "error", "message": give_up}
         else:
-            errors = 0
-            last_message = result.message
-            log.info("%s", result.message)
-            if result.payload is not None:
+            if rules.answered(result) is not None:
                 return result.payload
-        if deadline is not None and _now() >= deadline:
-            return timeout_payload(last_message)
-        remaining = poll_interval if deadline is None else min(poll_interval, max(0.0, deadline - _now()))
-        sleep(remaining)
+        pause = rules.pause()
+        if pause is None:
+            return timeout_payload(rules.last_message)
+        sleep(pause)
 
 
 async def fetch_app_snapshot_async(hook: DroveAsyncHook, app_id: str) -> AppSnapshot:
@@ -305,32 +349,26 @@ class DrovePollingTrigger(BaseTrigger):
             await _close(hook)
 
     async def _poll_until_event(self, hook: DroveAsyncHook) -> dict[str, Any]:
-        errors = 0
-        last_message = "no answer from Drove yet"
+        rules = _PollRules(
+            poll_interval=self.poll_interval, deadline=self.deadline, max_errors=self.max_consecutive_errors, log=self.log
+        )
         while True:
             try:
                 result = await self.poll(hook)
             except TRANSIENT_ERRORS as err:
-                errors += 1
-                self.log.warning("Drove did not answer (%d/%d in a row): %s", errors, self.max_consecutive_errors, err)
-                if errors > self.max_consecutive_errors:
-                    return self.error_payload(
-                        f"gave up after {errors} failed polls in a row: {err}; last seen: {last_message}"
-                    )
+                give_up = rules.failed(err)
+                if give_up is not None:
+                    return self.error_payload(give_up)
             except Exception as err:  # not transient: the wait cannot go on, say why in the event
                 self.log.error("Polling Drove failed: %s", err)
                 return self.error_payload(f"{type(err).__name__}: {err}")
             else:
-                errors = 0
-                last_message = result.message
-                self.log.info("%s", result.message)
-                if result.payload is not None:
+                if rules.answered(result) is not None:
                     return result.payload
-            now = _now()
-            if self.deadline is not None and now >= self.deadline:
-                return self.timeout_payload(last_message)
-            delay = self.poll_interval if self.deadline is None else min(self.poll_interval, self.deadline - now)
-            await self._sleep(max(0.0, delay))
+            pause = rules.pause()
+            if pause is None:
+                return self.timeout_payload(rules.last_message)
+            await self._sleep(pause)
 
     async def _sleep(self, seconds: float) -> None:
         """Wait between polls (a method, so tests can observe the pauses)."""
