@@ -104,6 +104,7 @@ class EmulatorRuntime:
         self._wake: asyncio.Event | None = None
         self._driver: asyncio.Task[None] | None = None
         self._stopping = False
+        self._loop_running = threading.Event()
 
     # ------------------------------------------------------------- addresses
     def address(self, index: int) -> str:
@@ -119,8 +120,12 @@ class EmulatorRuntime:
     def start(self) -> None:
         """Start the loop thread and every controller; returns when all ports listen."""
         self.loop = asyncio.new_event_loop()
+        self._loop_running = threading.Event()
         self._thread = threading.Thread(target=self._run_loop, name="drove-emulator", daemon=True)
         self._thread.start()
+        # On a loaded machine the thread may not have entered run_forever() yet; call() would
+        # then see a loop that is not running and refuse.
+        self._loop_running.wait(30)
         try:
             self.call(self._astart())
         except BaseException:
@@ -130,6 +135,7 @@ class EmulatorRuntime:
     def _run_loop(self) -> None:
         assert self.loop is not None
         asyncio.set_event_loop(self.loop)
+        self.loop.call_soon(self._loop_running.set)
         try:
             self.loop.run_forever()
         finally:
