@@ -3,8 +3,10 @@ destroy, cancel, and any operation payload. Each one tells the truth about the o
 
 This module holds the public operator classes only: each checks its own parameters
 (``_validate``) and, where it differs, decides what to send (``_decide``). The flow they share
-(check the app, submit, wait or defer, finish, cancel on failure) and the input checks live in
-:mod:`airflow_provider_drove.operators.base`; their names are importable from here too.
+(check the app, submit, wait or defer, finish, cancel on failure) lives in
+:mod:`airflow_provider_drove.operators.base`, the plans in :mod:`airflow_provider_drove.drove.plans`
+and the input checks in :mod:`airflow_provider_drove.operators.inputs`; their names are importable
+from here too.
 """
 
 from __future__ import annotations
@@ -15,19 +17,22 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_drove.drove import operations as ops
 from airflow_provider_drove.drove.conditions import AppCondition, AppSnapshot, app_state, describe_app
-from airflow_provider_drove.drove.specs import parse_application_spec, spec_differences
-from airflow_provider_drove.exceptions import DroveInputError, DroveOperationFailedError
-from airflow_provider_drove.operators.base import (
+from airflow_provider_drove.drove.plans import (
     ALLOWED_STATES,
-    DEFAULT_CONN_ID,
     IDLE_CONDITION,
     IDLE_STATES,
     MAX_RESUBMITS,
     Busy,
-    DroveApplicationBaseOperator,
     Finished,
     PlanOptions,
     Step,
+    not_allowed,
+    plan_operation,
+)
+from airflow_provider_drove.drove.specs import parse_application_spec, spec_differences
+from airflow_provider_drove.exceptions import DroveInputError, DroveOperationFailedError
+from airflow_provider_drove.operators.base import DEFAULT_CONN_ID, DroveApplicationBaseOperator
+from airflow_provider_drove.operators.inputs import (
     as_bool,
     as_count,
     as_seconds,
@@ -36,8 +41,6 @@ from airflow_provider_drove.operators.base import (
     dag_folder,
     id_list,
     load_spec,
-    not_allowed,
-    plan_operation,
 )
 
 if TYPE_CHECKING:

@@ -1,15 +1,18 @@
-"""The shared flow of the application operators: input checks, plans, and the base operator.
+"""The shared flow of the application operators: the base operator, and the mixin shared with the
+application sensors.
 
 Every operator in :mod:`airflow_provider_drove.operators.application` runs the same flow
 (:class:`DroveApplicationBaseOperator`), in small steps:
 
-1. ``_validate``: rendered parameters are checked and the payload is built; bad input raises
+1. ``_validate``: rendered parameters are checked (:mod:`~airflow_provider_drove.operators.inputs`)
+   and the payload is built; bad input raises
    :class:`~airflow_provider_drove.exceptions.DroveInputError` naming the parameter, before any
    request.
 2. ``_decide``: read the app. Missing, being destroyed, or idle in a state where Drove would reject
    the operation (``drove-api.md`` §7.3): fail with a sentence saying what to do. Busy with another
    operation: wait for it (within ``timeout``) or fail when ``wait_for_idle=False``. Already where
-   it should be: finish without sending anything.
+   it should be: finish without sending anything. What to send is a pure plan
+   (:func:`~airflow_provider_drove.drove.plans.plan_operation`).
 3. ``_submit``: send the operation; the app id and the Drove UI link go to XCom before waiting.
 4. ``_wait`` (sync, in the worker) or ``_defer`` (:class:`~airflow_provider_drove.triggers.application.DroveApplicationTrigger`):
    poll until the true outcome (§9.1), logging one INFO line per poll. Both evaluate the same
@@ -20,21 +23,17 @@ Every operator in :mod:`airflow_provider_drove.operators.application` runs the s
    running Drove operation is cancelled (``cancel_on_failure``), and the error says what the app
    looked like at the end.
 
-The input checks and :class:`DroveApplicationMixin` are shared with the application sensors.
-Importing this module is cheap: the hook (and with it any connection) is built only when a task runs.
+The :class:`DroveApplicationMixin` is shared with the application sensors. Importing this module is cheap: the hook (and with it any connection) is built only when a
+task runs.
 """
 
 from __future__ import annotations
 
 import datetime
-import json
-import os
-import re
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from airflow.providers.common.compat.sdk import BaseOperator, conf
@@ -47,15 +46,25 @@ from airflow_provider_drove.drove.conditions import (
     app_state,
     describe_app,
 )
-from airflow_provider_drove.drove.specs import ApplicationSpec
-from airflow_provider_drove.drove.states import IDLE_APP_STATES, InstanceState
+from airflow_provider_drove.drove.plans import (
+    DYING_STATES,
+    IDLE_CONDITION,
+    IDLE_STATES,
+    MAX_RESUBMITS,
+    Busy,
+    Finished,
+    PlanOptions,
+    Step,
+    op_verb,
+    plan_operation,
+)
 from airflow_provider_drove.exceptions import (
     DroveException,
-    DroveInputError,
     DroveOperationFailedError,
     DroveTimeoutError,
 )
 from airflow_provider_drove.links.drove import DroveApplicationLink, controller_ui_base
+from airflow_provider_drove.operators.inputs import as_bool, as_count, as_seconds, check_failures
 from airflow_provider_drove.triggers.application import (
     DEFAULT_DROP_GRACE_SECONDS,
     DEFAULT_MAX_CONSECUTIVE_ERRORS,
@@ -68,366 +77,9 @@ from airflow_provider_drove.triggers.application import (
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
-    from airflow_provider_drove.drove.models import AppSummary
     from airflow_provider_drove.hooks.drove import DroveHook
 
 DEFAULT_CONN_ID = "drove_default"
-
-#: §7.3, per operation: the idle states in which Drove accepts it (derived from H2's state table).
-ALLOWED_STATES: dict[str, frozenset[str]] = {
-    op: frozenset(
-        state.value
-        for state, allowed in ops.ALLOWED_OPERATIONS.items()
-        if op in allowed and state in IDLE_APP_STATES
-    )
-    for op in ("SCALE", "START_INSTANCES", "STOP_INSTANCES", "REPLACE_INSTANCES", "SUSPEND", "DESTROY", "RECOVER")
-}
-#: Idle: no operation is running, a new one may be submitted.
-IDLE_STATES = frozenset(s.value for s in IDLE_APP_STATES)
-
-_DYING_STATES = frozenset({"DESTROY_REQUESTED", "DESTROYED", "FAILED"})
-
-#: The wait for another operation to finish before submitting ours.
-IDLE_CONDITION = AppCondition(kind="state", target_states=("RUNNING", "MONITORING"), max_instance_failures=None)
-
-#: How often a dropped operation is resubmitted before the operator gives up.
-MAX_RESUBMITS = 3
-
-_VERBS = {
-    "CREATE": "create",
-    "SCALE": "scale",
-    "START_INSTANCES": "start instances of",
-    "STOP_INSTANCES": "stop instances of",
-    "REPLACE_INSTANCES": "replace instances of",
-    "SUSPEND": "suspend",
-    "DESTROY": "destroy",
-    "RECOVER": "recover",
-    "CANCEL": "cancel the operation of",
-}
-
-
-# ---------------------------------------------------------------------------------------------
-# Input checks: rendered template values arrive as strings. Shared with the application sensors.
-# ---------------------------------------------------------------------------------------------
-
-
-def as_count(name: str, value: Any) -> Any:
-    """A count from a rendered template (``"3"`` -> 3); anything else is left for the builders to judge.
-
-    :param name: the parameter name, for errors.
-    :param value: the rendered value.
-    :return: an int when the value is a whole-number string, else the value unchanged.
-    """
-    if isinstance(value, str):
-        text = value.strip()
-        if re.fullmatch(r"[+-]?\d+", text):
-            return int(text)
-        raise DroveInputError(name, f"must be a whole number, got {value!r}")
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-def as_seconds(name: str, value: Any, *, allow_none: bool = False) -> float | None:
-    """Seconds from a number, a numeric string or a timedelta; must be positive.
-
-    :param name: the parameter name, for errors.
-    :param value: the value.
-    :param allow_none: accept ``None`` (no limit).
-    :return: the seconds.
-    """
-    if value is None and allow_none:
-        return None
-    if isinstance(value, datetime.timedelta):
-        value = value.total_seconds()
-    elif isinstance(value, str):
-        try:
-            value = float(value.strip())
-        except ValueError:
-            raise DroveInputError(name, f"must be a number of seconds, got {value!r}") from None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise DroveInputError(name, f"must be a positive number of seconds (or a timedelta), got {value!r}")
-    return float(value)
-
-
-def as_bool(name: str, value: Any) -> bool:
-    """A boolean from a rendered template (``"True"``/``"false"``)."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
-    raise DroveInputError(name, f"must be True or False, got {value!r}")
-
-
-def check_app_id(value: Any, name: str = "app_id") -> str:
-    """A non-empty app id (``name-version``)."""
-    if not isinstance(value, str) or not value.strip():
-        raise DroveInputError(name, f"must be a non-empty Drove app id such as 'TEST_APP-1', got {value!r}")
-    return value.strip()
-
-
-def check_count(name: str, value: Any, *, maximum: int | None = None, none_ok: bool = False) -> int:
-    """A whole number >= 0 (and <= ``maximum``), from a number or a rendered template.
-
-    :param name: the parameter name, for errors.
-    :param value: the value.
-    :param maximum: the largest value allowed, or ``None`` for no upper bound.
-    :param none_ok: the caller accepts ``None`` too (the error then says so).
-    :return: the count.
-    """
-    value = as_count(name, value)
-    too_big = maximum is not None and isinstance(value, int) and value > maximum
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0 or too_big:
-        bounds = f"0..{maximum}" if maximum is not None else ">= 0"
-        raise DroveInputError(name, f"must be a whole number {bounds}{' or None' if none_ok else ''}, got {value!r}")
-    return value
-
-
-def check_failures(value: Any) -> int | None:
-    """``max_instance_failures``: ``None`` (never fail on them) or a whole number >= 0."""
-    if value is None:
-        return None
-    return check_count("max_instance_failures", value, none_ok=True)
-
-
-def dag_folder(operator: BaseOperator) -> str | None:
-    """The folder of the operator's DAG file (where relative spec paths are read), if known."""
-    dag = operator.dag if operator.has_dag() else None
-    fileloc = getattr(dag, "fileloc", None) if dag is not None else None
-    return os.path.dirname(fileloc) if fileloc else None
-
-
-def load_spec(spec: Any, *, dag_folder: str | None = None, name: str = "spec") -> Any:
-    """Turn the ``spec`` parameter into a dict: a dict as is, JSON text parsed, a path read and parsed.
-
-    :param spec: the rendered parameter.
-    :param dag_folder: where relative paths are looked up.
-    :param name: the parameter name, for errors.
-    :return: the parsed JSON (validated later by the spec parser).
-    :raises DroveInputError: for a missing file or text that is not JSON.
-    """
-    if isinstance(spec, (ApplicationSpec, Mapping)):
-        return spec
-    if isinstance(spec, os.PathLike):
-        spec = os.fspath(spec)
-    if not isinstance(spec, str) or not spec.strip():
-        raise DroveInputError(name, f"must be a dict, JSON text or the path of a JSON file, got {spec!r}")
-    text = spec.strip()
-    if text.startswith("{"):
-        try:
-            return json.loads(text)
-        except ValueError as err:
-            raise DroveInputError(name, f"looks like JSON but does not parse: {err}") from None
-    path = Path(text)
-    if not path.is_absolute() and dag_folder:
-        path = Path(dag_folder) / path
-    if not path.is_file():
-        raise DroveInputError(name, f"spec file {str(path)!r} does not exist")
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError) as err:
-        raise DroveInputError(name, f"spec file {str(path)!r} is not valid JSON: {err}") from None
-
-
-def id_list(name: str, text: str, *, allow_empty: bool = False) -> list[str]:
-    """Instance ids from a rendered template: a JSON list, or comma-separated.
-
-    :param name: the parameter name, for errors.
-    :param text: the rendered value.
-    :param allow_empty: accept no ids at all.
-    :return: the ids.
-    """
-    text = text.strip()
-    if text.startswith("["):
-        try:
-            ids = json.loads(text)
-        except ValueError:
-            ids = [s.strip(" '\"") for s in text.strip("[]").split(",")]
-    else:
-        ids = [s.strip() for s in text.split(",")]
-    ids = [i for i in ids if i]
-    if not ids and not allow_empty:
-        raise DroveInputError(name, "must list at least one instance id (e.g. ['AI-58eb1111-...'])")
-    return ids
-
-
-# ---------------------------------------------------------------------------------------------
-# Plans: what to do given the app as it is now. Pure functions of the snapshot and the payload.
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Step:
-    """One Drove request, and the condition that proves it done.
-
-    :param op_type: the wire type (``SCALE``, ...) or ``CANCEL``.
-    :param payload: the operation payload to submit, or ``None`` when ``send`` does the request.
-    :param condition: what the wait after it waits for.
-    :param final: whether this step's outcome ends the operator (DESTROY may SUSPEND first).
-    :param cancellable: whether giving up on the wait should cancel the running operation.
-    :param xcom: extra values to push to XCom before waiting.
-    """
-
-    op_type: str
-    payload: dict[str, Any] | None
-    condition: AppCondition
-    final: bool = True
-    cancellable: bool = True
-    xcom: dict[str, Any] = field(default_factory=dict)
-    send: Callable[[DroveHook], Any] | None = None
-
-
-@dataclass
-class Finished:
-    """Nothing (more) to send: the app is already where it should be.
-
-    :param message: why, for the log.
-    """
-
-    message: str
-
-
-@dataclass
-class Busy:
-    """Another operation runs: wait for the app to be idle first.
-
-    :param message: what the app is doing.
-    """
-
-    message: str
-
-
-@dataclass
-class PlanOptions:
-    """Operator settings the plans need.
-
-    :param max_instance_failures: see :class:`~airflow_provider_drove.drove.conditions.AppCondition`.
-    :param op_spec: the opSpec dict for operations a plan adds (SUSPEND before DESTROY).
-    :param suspend_first: DESTROY: suspend a RUNNING app first.
-    """
-
-    max_instance_failures: int | None = DEFAULT_MAX_INSTANCE_FAILURES
-    op_spec: dict[str, Any] | None = None
-    suspend_first: bool = False
-
-
-def baseline_failure_ids(snapshot: AppSnapshot) -> tuple[str, ...]:
-    """Instance ids already in ``/instances/old``: failures there predate our operation (or wait).
-
-    :param snapshot: the app as read before submitting (or at a sensor's first poke).
-    :return: the ids a condition should not count as new failures.
-    """
-    return tuple(i.instance_id for i in snapshot.old_instances)
-
-
-def not_allowed(app_id: str, app: AppSummary, op_type: str, hint: str) -> DroveOperationFailedError:
-    """The error for an idle app in a state where Drove rejects ``op_type`` (§7.3).
-
-    :param app_id: the app.
-    :param app: its summary.
-    :param op_type: the wire op type.
-    :param hint: what the DAG author can do about it.
-    :return: the exception to raise.
-    """
-    allowed = " or ".join(sorted(ALLOWED_STATES[op_type]))
-    return DroveOperationFailedError(
-        f"Cannot {_VERBS[op_type]} {app_id}: it is {app_state(app)} "
-        f"({app.healthy_instances or 0}/{app.required_instances or 0} healthy), and Drove accepts "
-        f"{op_type} only in {allowed} (drove-api.md §7.3). {hint}"
-    )
-
-
-def plan_operation(
-    app_id: str, snapshot: AppSnapshot, payload: Mapping[str, Any], options: PlanOptions
-) -> Step | Finished:
-    """Decide how to carry out an application operation on an idle app.
-
-    :param app_id: the app.
-    :param snapshot: the app (idle: RUNNING or MONITORING) and its instances, read just now.
-    :param payload: the validated wire payload.
-    :param options: operator settings.
-    :return: the step to run, or :class:`Finished` when nothing needs sending.
-    :raises DroveOperationFailedError: when Drove would reject the operation in this state.
-    """
-    app = snapshot.app
-    assert app is not None
-    op_type = payload["type"]
-    state = app_state(app)
-    required, healthy = app.required_instances or 0, app.healthy_instances or 0
-    known = baseline_failure_ids(snapshot)
-    limit = options.max_instance_failures
-
-    def counts(target: int) -> AppCondition:
-        return AppCondition(
-            kind="counts",
-            required_instances=target,
-            known_failure_ids=known,
-            max_instance_failures=limit,
-            expect_change=True,
-        )
-
-    if op_type == "SCALE":
-        target = payload["requiredInstances"]
-        if required == target == healthy:
-            return Finished(f"{app_id} already has {target}/{target} healthy instances; nothing to scale")
-        return Step(op_type, dict(payload), counts(target))
-    if op_type == "START_INSTANCES":
-        if payload["instances"] == 0:
-            return Finished("instances=0: nothing to start")
-        # Drove turns START_INSTANCES into SCALE(healthy at submit + instances) (§7.2).
-        return Step(op_type, dict(payload), counts(healthy + payload["instances"]))
-    if op_type == "SUSPEND":
-        if state == "MONITORING" and required == 0:
-            return Finished(f"{app_id} is already suspended (MONITORING, 0 instances required)")
-        if state not in ALLOWED_STATES[op_type]:
-            raise not_allowed(
-                app_id, app, op_type, "Scale it to 0 instead (DroveScaleApplicationOperator, required_instances=0)."
-            )
-        return Step(op_type, dict(payload), counts(0))
-    if op_type == "STOP_INSTANCES":
-        if state not in ALLOWED_STATES[op_type]:
-            raise not_allowed(app_id, app, op_type, "It has no running instances to stop.")
-        ids = tuple(payload["instanceIds"])
-        expected = max(0, required - len(ids)) if payload.get("skipRespawn") else None
-        condition = AppCondition(
-            kind="stopped",
-            instance_ids=ids,
-            required_instances=expected,
-            known_failure_ids=known,
-            max_instance_failures=limit,
-            expect_change=True,
-        )
-        return Step(op_type, dict(payload), condition)
-    if op_type == "REPLACE_INSTANCES":
-        if state not in ALLOWED_STATES[op_type]:
-            raise not_allowed(app_id, app, op_type, "It has no running instances; scale it up first.")
-        ids = tuple(payload.get("instanceIds") or ())
-        if not ids:
-            ids = tuple(i.instance_id for i in snapshot.instances if str(i.state) == InstanceState.HEALTHY.value)
-            if not ids:
-                raise DroveOperationFailedError(
-                    f"Cannot replace instances of {app_id}: it has no HEALTHY instance to replace "
-                    f"({describe_app(app_id, snapshot)})."
-                )
-        condition = AppCondition(
-            kind="replaced", instance_ids=ids, known_failure_ids=known, max_instance_failures=limit, expect_change=True
-        )
-        return Step(op_type, dict(payload), condition, xcom={"drove_replaced_instance_ids": list(ids)})
-    if op_type == "DESTROY":
-        if state == "RUNNING":
-            if not options.suspend_first:
-                raise not_allowed(
-                    app_id,
-                    app,
-                    op_type,
-                    "Set suspend_first=True, or suspend it first with DroveSuspendApplicationOperator.",
-                )
-            suspend = ops.suspend(app_id, options.op_spec)
-            return Step("SUSPEND", suspend, counts(0), final=False)
-        return Step(op_type, dict(payload), AppCondition(kind="gone", expect_change=True))
-    if op_type == "RECOVER":
-        return Step(op_type, dict(payload), counts(required))
-    raise DroveInputError("operation.type", f"{op_type!r} is not an application operation this operator can run")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -597,7 +249,7 @@ class DroveApplicationBaseOperator(DroveApplicationMixin, BaseOperator):
             if isinstance(decision, Busy):
                 if not self.wait_for_idle:
                     raise DroveOperationFailedError(
-                        f"Cannot {_VERBS.get(self.op_type, 'change')} {self._app_id} now: {decision.message}. "
+                        f"Cannot {op_verb(self.op_type)} {self._app_id} now: {decision.message}. "
                         "Set wait_for_idle=True to wait for that operation, or retry later."
                     )
                 self.log.info("Waiting for the running operation to finish first: %s", decision.message)
@@ -620,9 +272,9 @@ class DroveApplicationBaseOperator(DroveApplicationMixin, BaseOperator):
         if app is None:
             return self._missing()
         state = app_state(app)
-        if state in _DYING_STATES:
+        if state in DYING_STATES:
             raise DroveOperationFailedError(
-                f"Cannot {_VERBS.get(self.op_type, 'change')} {self._app_id}: it is {state} (being destroyed)."
+                f"Cannot {op_verb(self.op_type)} {self._app_id}: it is {state} (being destroyed)."
             )
         if state not in IDLE_STATES:  # not RUNNING/MONITORING: an operation is under way
             what = state or "(no state reported: the leader has no state machine for it yet)"
@@ -631,7 +283,7 @@ class DroveApplicationBaseOperator(DroveApplicationMixin, BaseOperator):
 
     def _missing(self) -> Step | Finished:
         raise DroveOperationFailedError(
-            f"Cannot {_VERBS.get(self.op_type, 'change')} {self._app_id}: Drove has no app with this id. "
+            f"Cannot {op_verb(self.op_type)} {self._app_id}: Drove has no app with this id. "
             "Check app_id (Drove app ids are name-version, e.g. TEST_APP-1), or create the app first "
             "(DroveCreateApplicationOperator)."
         )

@@ -27,16 +27,10 @@ from airflow_provider_drove.drove.conditions import (
     failures_before_window,
     state_condition,
 )
+from airflow_provider_drove.drove.plans import baseline_failure_ids
 from airflow_provider_drove.exceptions import DroveOperationFailedError
-from airflow_provider_drove.operators.base import (
-    DEFAULT_CONN_ID,
-    DroveApplicationMixin,
-    as_seconds,
-    baseline_failure_ids,
-    check_app_id,
-    check_count,
-    check_failures,
-)
+from airflow_provider_drove.operators.base import DEFAULT_CONN_ID, DroveApplicationMixin
+from airflow_provider_drove.operators.inputs import as_seconds, check_app_id, check_count, check_failures
 from airflow_provider_drove.triggers.application import (
     DEFAULT_MAX_CONSECUTIVE_ERRORS,
     AppWaitState,
