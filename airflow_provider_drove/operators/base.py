@@ -1,5 +1,5 @@
-"""The shared flow of the application operators: the base operator, and the mixin shared with the
-application sensors.
+"""The shared flow of the application operators (the base operator), and the mixins the operators
+and sensors share.
 
 Every operator in :mod:`airflow_provider_drove.operators.application` runs the same flow
 (:class:`DroveApplicationBaseOperator`), in small steps:
@@ -23,7 +23,9 @@ Every operator in :mod:`airflow_provider_drove.operators.application` runs the s
    running Drove operation is cancelled (``cancel_on_failure``), and the error says what the app
    looked like at the end.
 
-The :class:`DroveApplicationMixin` is shared with the application sensors. Importing this module is cheap: the hook (and with it any connection) is built only when a
+:class:`DroveHookMixin` (the lazy sync hook) is shared by every operator and sensor of the
+provider, :class:`DroveApplicationMixin` (hook, "Drove app" link, colour) with the application
+sensors. Importing this module is cheap: the hook (and with it any connection) is built only when a
 task runs.
 """
 
@@ -87,23 +89,29 @@ DEFAULT_CONN_ID = "drove_default"
 # ---------------------------------------------------------------------------------------------
 
 
-class DroveApplicationMixin:
-    """What the application operators and sensors share: the sync hook, built lazily (DAG parsing
-    never touches a connection), the "Drove app" extra link, and the colour in the UI.
+class DroveHookMixin:
+    """The sync Drove hook of an operator or sensor, built lazily: DAG parsing never touches a connection.
 
     The class using it sets ``drove_conn_id`` in its ``__init__``.
     """
 
     drove_conn_id: str
-    operator_extra_links = (DroveApplicationLink(),)
-    ui_color = "#d7eaf8"
 
     @cached_property
     def hook(self) -> DroveHook:
-        """The sync Drove hook for ``drove_conn_id``."""
+        """The sync Drove hook for ``drove_conn_id`` (built on first use)."""
         from airflow_provider_drove.hooks.drove import DroveHook
 
         return DroveHook(drove_conn_id=self.drove_conn_id)
+
+
+class DroveApplicationMixin(DroveHookMixin):
+    """What the application operators and sensors share: the sync hook (:class:`DroveHookMixin`),
+    the "Drove app" extra link, and the colour in the UI.
+    """
+
+    operator_extra_links = (DroveApplicationLink(),)
+    ui_color = "#d7eaf8"
 
     def _persist_app_link(self, context: Context, app_id: str) -> None:
         """Store the controller UI base so the "Drove app" link points at ``app_id``."""

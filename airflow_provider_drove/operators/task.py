@@ -17,7 +17,6 @@ import re
 import shlex
 import time
 from collections.abc import Mapping, Sequence
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +40,7 @@ from airflow_provider_drove.links.drove import (
     DroveTaskLink,
     controller_ui_base,
 )
+from airflow_provider_drove.operators.base import DroveHookMixin
 from airflow_provider_drove.triggers.application import DEFAULT_MAX_CONSECUTIVE_ERRORS, PollResult, poll_sync
 from airflow_provider_drove.triggers.task import DroveTaskTrigger, TaskWaitState, follow_logs_sync
 
@@ -147,7 +147,7 @@ def _split_args(value: Any) -> list[str]:
     raise DroveInputError("args", f"must be a list of strings or one command-line string, got {value!r}")
 
 
-class DroveRunTaskOperator(BaseOperator):
+class DroveRunTaskOperator(DroveHookMixin, BaseOperator):
     """Run a one-off container as a Drove task, forward its logs and return its outcome.
 
     Give either a full TaskSpec (``task_spec``) or the short form (``source_app_name`` + ``image``
@@ -253,11 +253,6 @@ class DroveRunTaskOperator(BaseOperator):
         self.max_consecutive_errors = max_consecutive_errors
         # Set once CREATE was accepted: what on_kill must kill.
         self._submitted: tuple[str, str] | None = None
-
-    @cached_property
-    def hook(self) -> DroveHook:
-        """The Drove hook (built on first use: DAG parsing never touches the connection)."""
-        return DroveHook(drove_conn_id=self.drove_conn_id)
 
     # ---------------------------------------------------------------------------------------
     # execute: prepare -> submit -> wait | defer -> finish

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import (
@@ -19,6 +18,7 @@ from airflow_provider_drove.drove.task_conditions import DEFAULT_PENDING_GRACE_S
 from airflow_provider_drove.exceptions import DroveException, DroveNotFoundError, DroveOperationFailedError
 from airflow_provider_drove.hooks.drove import DroveHook
 from airflow_provider_drove.links.drove import DroveTaskLink, controller_ui_base
+from airflow_provider_drove.operators.base import DroveHookMixin
 from airflow_provider_drove.operators.task import XCOM_SOURCE_APP_NAME, XCOM_TASK_ID, check_drove_id
 from airflow_provider_drove.triggers.application import DEFAULT_MAX_CONSECUTIVE_ERRORS, TRANSIENT_ERRORS
 from airflow_provider_drove.triggers.task import DroveTaskTrigger, TaskWaitState
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
 
-class DroveTaskSensor(BaseSensorOperator):
+class DroveTaskSensor(DroveHookMixin, BaseSensorOperator):
     """Wait until a Drove task has finished; fail if it finished badly.
 
     Same rules as :class:`~airflow_provider_drove.operators.task.DroveRunTaskOperator`: success
@@ -68,11 +68,6 @@ class DroveTaskSensor(BaseSensorOperator):
         self.pending_grace_seconds = pending_grace_seconds
         self.max_consecutive_errors = max_consecutive_errors
         self._state: TaskWaitState | None = None
-
-    @cached_property
-    def hook(self) -> DroveHook:
-        """The Drove hook (built on first use: DAG parsing never touches the connection)."""
-        return DroveHook(drove_conn_id=self.drove_conn_id)
 
     def execute(self, context: Context) -> Any:
         """Check the ids, publish them for the link, then poke or defer."""
