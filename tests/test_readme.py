@@ -196,9 +196,13 @@ def _load_connection(conn_id: str, *, uri: str | None = None, data: dict[str, An
 
 @functools.cache
 def _stand_in_ca_bundle() -> Path:
+    import atexit
+    import shutil
     import tempfile
 
-    path = Path(tempfile.mkdtemp(prefix="readme-ca-")) / "ca.pem"
+    folder = tempfile.mkdtemp(prefix="readme-ca-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    path = Path(folder) / "ca.pem"
     path.write_text("-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n")
     return path
 
