@@ -71,6 +71,7 @@ from airflow_provider_drove.triggers.application import (
     DEFAULT_DROP_GRACE_SECONDS,
     DEFAULT_MAX_CONSECUTIVE_ERRORS,
     AppWaitState,
+    TRANSIENT_ERRORS,
     DroveApplicationTrigger,
     fetch_app_snapshot,
     poll_sync,
@@ -315,8 +316,27 @@ class DroveApplicationBaseOperator(DroveApplicationMixin, BaseOperator):
     def _await(self, context: Context, condition: AppCondition, phase: str, deadline: float, resubmits: int) -> Any:
         """Wait for ``condition``: deferred to the triggerer, or in the worker; then judge the outcome."""
         if self.deferrable:
-            self._defer(condition, phase, deadline, resubmits)
+            # Look once before deferring, as the sync wait's first poll does: an outcome that is
+            # already there (CREATE with 0 instances, a fast DESTROY) needs no trip through the
+            # triggerer, which also keeps clear of Airflow's race on triggers firing at once.
+            event = self._check_once(condition)
+            if event is None:
+                self._defer(condition, phase, deadline, resubmits)
+            return self._after_wait(context, event, phase, resubmits)
         return self._after_wait(context, self._wait(condition, deadline), phase, resubmits)
+
+    def _check_once(self, condition: AppCondition) -> dict[str, Any] | None:
+        """One fetch and evaluation; the event payload when the wait is already over, else ``None``."""
+        state = AppWaitState(self._app_id, condition)
+        try:
+            result = state.step(fetch_app_snapshot(self.hook, self._app_id))
+        except TRANSIENT_ERRORS as err:
+            self.log.warning("Could not read %s before deferring (%s); the triggerer will", self._app_id, err)
+            return None
+        self.log.info("%s", result.message)
+        if result.payload is not None and result.payload.get("status") in ("done", "failed"):
+            return result.payload
+        return None
 
     def _defer(self, condition: AppCondition, phase: str, deadline: float, resubmits: int) -> NoReturn:
         """Hand the wait to :class:`DroveApplicationTrigger`; ``execute_complete`` resumes the flow."""

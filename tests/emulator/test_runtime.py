@@ -158,7 +158,7 @@ def test_cli_prints_urls_and_stops_on_interrupt() -> None:
         summary = requests.get(f"{urls[0]}/apis/v1/cluster", auth=("viewer", "pw"), timeout=5).json()["data"]
         assert (summary["numExecutors"], summary["totalCores"], summary["totalMemory"]) == (3, 12, 6144)
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=20) == 0
+        assert process.wait(timeout=60) == 0  # generous: CI machines can be heavily loaded
     finally:
         process.kill()
         process.wait()
