@@ -65,6 +65,7 @@ from airflow_provider_drove.exceptions import (
     DroveOperationFailedError,
     DroveTimeoutError,
 )
+from airflow_provider_drove.hooks.defaults import DEFAULT_CONN_ID
 from airflow_provider_drove.links.drove import DroveApplicationLink, controller_ui_base
 from airflow_provider_drove.operators.inputs import as_bool, as_count, as_seconds, check_failures
 from airflow_provider_drove.triggers.application import (
@@ -82,7 +83,6 @@ if TYPE_CHECKING:
 
     from airflow_provider_drove.hooks.drove import DroveHook
 
-DEFAULT_CONN_ID = "drove_default"
 
 
 # ---------------------------------------------------------------------------------------------

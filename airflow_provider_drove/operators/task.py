@@ -33,7 +33,7 @@ from airflow_provider_drove.exceptions import (
     DroveTimeoutError,
     DroveValidationError,
 )
-from airflow_provider_drove.hooks.drove import DroveHook
+from airflow_provider_drove.hooks.defaults import DEFAULT_CONN_ID
 from airflow_provider_drove.links.drove import (
     SOURCE_APP_NAME_XCOM_KEY,
     TASK_ID_XCOM_KEY,
@@ -217,7 +217,7 @@ class DroveRunTaskOperator(DroveHookMixin, BaseOperator):
         tags: dict[str, str] | None = None,
         volumes: list[dict[str, Any]] | None = None,
         op_spec: OpSpec | dict[str, Any] | None = None,
-        drove_conn_id: str = DroveHook.default_conn_name,
+        drove_conn_id: str = DEFAULT_CONN_ID,
         wait_for_completion: bool = True,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         poll_interval: float = 10.0,

@@ -16,7 +16,7 @@ from airflow.providers.common.compat.sdk import (
 
 from airflow_provider_drove.drove.task_conditions import DEFAULT_PENDING_GRACE_SECONDS
 from airflow_provider_drove.exceptions import DroveException, DroveNotFoundError, DroveOperationFailedError
-from airflow_provider_drove.hooks.drove import DroveHook
+from airflow_provider_drove.hooks.defaults import DEFAULT_CONN_ID
 from airflow_provider_drove.links.drove import DroveTaskLink, controller_ui_base
 from airflow_provider_drove.operators.base import DroveHookMixin
 from airflow_provider_drove.operators.task import XCOM_SOURCE_APP_NAME, XCOM_TASK_ID, check_drove_id
@@ -54,7 +54,7 @@ class DroveTaskSensor(DroveHookMixin, BaseSensorOperator):
         *,
         source_app_name: str,
         drove_task_id: str,
-        drove_conn_id: str = DroveHook.default_conn_name,
+        drove_conn_id: str = DEFAULT_CONN_ID,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         pending_grace_seconds: float = DEFAULT_PENDING_GRACE_SECONDS,
         max_consecutive_errors: int = DEFAULT_MAX_CONSECUTIVE_ERRORS,
